@@ -1,0 +1,124 @@
+"""Turning retrieval results into a :class:`Reply`: lead line, quotes, numbered sources."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from bot.quotes import QuoteSpan
+from bot.reply import Citation, Quote, Reply, RetrievedPassage
+from bot.retrieval import Candidate
+from knowledge.passage import Passage
+
+__all__ = ["LEADS", "DocLabel", "compose_reply", "refusal"]
+
+
+class DocLabel(Protocol):
+    """What a reply needs to know about a document (``embeddings.DocInfo`` has it)."""
+
+    title: str
+    url: str | None
+    kind: str
+
+
+LEADS = {
+    "ja": {
+        "one": "「{title}」には次のように書かれています。",
+        "many": "資料には次のように書かれています（出典{count}件）。",
+        "none": "ご質問に直接答える記述は、資料の中に見つかりませんでした。近い内容の箇所を示します。",
+        "empty": "質問の内容を読み取れませんでした。言葉を変えて、もう一度質問してください。",
+        "no_documents": "検索できる資料がありません。`kotae index` で資料を取り込んでください。",
+    },
+    "en": {
+        "one": "Here is what “{title}” says.",
+        "many": "Here is what the documents say ({count} sources).",
+        "none": "The documents don't answer this directly. These are the closest passages.",
+        "empty": "I couldn't find a question in that message. Please rephrase it and ask again.",
+        "no_documents": "There are no documents to search yet. Run `kotae index` to add some.",
+    },
+}
+
+
+def _lines(passage: Passage, kind: str, start: int, end: int) -> tuple[int, int]:
+    """Source lines of ``passage.text``'s slice [start, end) (absolute offsets)."""
+    if kind not in ("text", "markdown"):
+        return passage.start_line, passage.end_line  # lines of extracted text: cite the passage
+    first = passage.start_line + passage.text.count("\n", 0, start - passage.start)
+    last = first + passage.text.count("\n", start - passage.start, max(end - 1, start) - passage.start)
+    return first, last
+
+
+def _citation(n: int, passage: Passage, doc: DocLabel, start: int, end: int) -> Citation:
+    first, last = _lines(passage, doc.kind, start, end)
+    return Citation(
+        n=n,
+        title=doc.title,
+        source=passage.doc_path,
+        section=passage.section,
+        start_line=first,
+        end_line=last,
+        page=passage.page,
+        url=doc.url,
+    )
+
+
+def _retrieved(passages: Sequence[Passage], docs: Mapping[str, DocLabel], ranked: Sequence[Candidate]) -> tuple[RetrievedPassage, ...]:
+    out = []
+    for cand in ranked:
+        p = passages[cand.row]
+        out.append(
+            RetrievedPassage(
+                source=p.doc_path,
+                title=docs[p.doc_path].title,
+                section=p.section,
+                start_line=p.start_line,
+                end_line=p.end_line,
+                text=p.text,
+                score=round(cand.score, 4),
+                page=p.page,
+            )
+        )
+    return tuple(out)
+
+
+def compose_reply(
+    question: str,
+    language: str,
+    passages: Sequence[Passage],
+    docs: Mapping[str, DocLabel],
+    ranked: Sequence[Candidate],
+    quotes: Sequence[QuoteSpan],
+    answered: bool,
+    index_version: str,
+) -> Reply:
+    leads = LEADS[language]
+    retrieved = _retrieved(passages, docs, ranked)
+    if not answered or not quotes:
+        suggestions = tuple(
+            _citation(n, passages[c.row], docs[passages[c.row].doc_path], passages[c.row].start, passages[c.row].end)
+            for n, c in enumerate(ranked[:3], start=1)
+        )
+        return Reply(question, language, False, leads["none"], (), suggestions, retrieved, index_version)
+
+    citations: list[Citation] = []
+    out_quotes: list[Quote] = []
+    for q in quotes:
+        passage = passages[q.row]
+        cite = _citation(len(citations) + 1, passage, docs[passage.doc_path], q.start, q.end)
+        same = next(
+            (c for c in citations if (c.source, c.start_line, c.end_line) == (cite.source, cite.start_line, cite.end_line)),
+            None,
+        )
+        if same is None:
+            citations.append(cite)
+            same = cite
+        text = passage.text[q.start - passage.start : q.end - passage.start]
+        out_quotes.append(Quote(text=text, citation=same.n))
+    titles = {c.title for c in citations}
+    lead = leads["one"].format(title=citations[0].title) if len(titles) == 1 else leads["many"].format(count=len(titles))
+    return Reply(question, language, True, lead, tuple(out_quotes), tuple(citations), retrieved, index_version)
+
+
+def refusal(question: str, language: str, reason: str, index_version: str = "") -> Reply:
+    """A reply that quotes nothing: ``reason`` is a key of :data:`LEADS` ('empty', 'no_documents')."""
+    return Reply(question, language, False, LEADS[language][reason], (), (), (), index_version)

@@ -1,0 +1,235 @@
+"""``kotae eval``: answer a file of questions and, when it carries evidence, score the answers.
+
+Input: JSONL with ``id`` and ``question``; optional ``lang``, ``kind``, ``evidence`` (verbatim
+strings a relevant passage must contain), ``evidence_mode`` ("any" or "all"), ``answer``
+(verbatim answer-bearing text, a string or a list). A question with ``kind: unanswerable`` (or an
+empty evidence list) should be refused.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+import unicodedata
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+from bot.answer import Answer
+from bot.render_text import reply_to_json
+from knowledge.errors import KotaeError
+
+__all__ = ["CaseResult", "EvalCase", "load_cases", "run_eval", "score_case", "summarize"]
+
+
+class Answers(Protocol):
+    def answer_in_full(self, question: str) -> Answer: ...
+
+
+@dataclass(frozen=True)
+class EvalCase:
+    id: str
+    question: str
+    lang: str = ""
+    kind: str = ""
+    evidence: tuple[str, ...] = ()
+    evidence_mode: str = "any"
+    answers: tuple[str, ...] = ()
+    scored: bool = False  # the line had an 'evidence' field
+
+    @property
+    def answerable(self) -> bool:
+        return self.kind != "unanswerable" and bool(self.evidence)
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    case: EvalCase
+    answered: bool
+    rank: int | None  # 1-based rank of the first passage holding evidence
+    all_found_in_top5: bool  # every evidence string in some top-5 passage
+    quote_carries_answer: bool | None  # None when not applicable
+    top5_chars: int
+    confidence: float | None
+    seconds: float
+    top_sources: tuple[str, ...] = field(default=())
+
+
+def _norm(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def load_cases(path: Path) -> list[EvalCase]:
+    cases = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise KotaeError(f"Cannot read {path}: {exc.strerror}. Check the path of the questions file.") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            answers = raw.get("answer")
+            cases.append(
+                EvalCase(
+                    id=str(raw.get("id", number)),
+                    question=str(raw["question"]),
+                    lang=str(raw.get("lang") or ""),
+                    kind=str(raw.get("kind") or ""),
+                    evidence=tuple(raw.get("evidence") or ()),
+                    evidence_mode=str(raw.get("evidence_mode") or "any"),
+                    answers=tuple(answers) if isinstance(answers, list) else ((answers,) if answers else ()),
+                    scored="evidence" in raw,
+                )
+            )
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise KotaeError(f"{path}:{number}: not a question object ({exc}). Each line needs at least a 'question' field.") from None
+    return cases
+
+
+def score_case(case: EvalCase, result: Answer, seconds: float) -> CaseResult:
+    reply = result.reply
+    texts = [_norm(p.text) for p in reply.passages]
+    evidence = [_norm(e) for e in case.evidence]
+    rank = next((i for i, t in enumerate(texts, start=1) if any(e in t for e in evidence)), None)
+    top5 = texts[:5]
+    all_found = bool(evidence) and all(any(e in t for t in top5) for e in evidence)
+    carries: bool | None = None
+    if case.answerable and reply.answered and case.answers:
+        quoted = [_norm(q.text) for q in reply.quotes]
+        carries = any(_norm(a) in q for a in case.answers for q in quoted)
+    return CaseResult(
+        case=case,
+        answered=reply.answered,
+        rank=rank,
+        all_found_in_top5=all_found,
+        quote_carries_answer=carries,
+        top5_chars=sum(len(p.text) for p in reply.passages[:5]),
+        confidence=result.evidence.confidence if result.evidence else None,
+        seconds=seconds,
+        top_sources=tuple(f"{p.source}:{p.start_line}" for p in reply.passages[:3]),
+    )
+
+
+def _hits(results: Sequence[CaseResult]) -> dict[str, float]:
+    n = len(results) or 1
+    return {
+        "n": len(results),
+        "hit@1": sum(r.rank == 1 for r in results) / n,
+        "hit@3": sum(r.rank is not None and r.rank <= 3 for r in results) / n,
+        "hit@5": sum(r.rank is not None and r.rank <= 5 for r in results) / n,
+        "mrr@10": sum(1 / r.rank for r in results if r.rank is not None and r.rank <= 10) / n,
+    }
+
+
+def _best_threshold(results: Sequence[CaseResult]) -> tuple[float, float]:
+    """Best balanced accuracy of a confidence threshold separating (un)answerable questions."""
+    pos = [r.confidence for r in results if r.case.answerable and r.confidence is not None]
+    neg = [r.confidence for r in results if not r.case.answerable and r.confidence is not None]
+    if not pos or not neg:
+        return float("nan"), float("nan")
+    best = (0.0, 0.0)
+    for t in sorted(set(pos + neg)):
+        tpr = sum(c >= t for c in pos) / len(pos)
+        tnr = sum(c < t for c in neg) / len(neg)
+        best = max(best, ((tpr + tnr) / 2, t))
+    return best
+
+
+def summarize(results: Sequence[CaseResult]) -> dict[str, Any]:
+    answerable = [r for r in results if r.case.answerable]
+    unanswerable = [r for r in results if not r.case.answerable]
+    summary: dict[str, Any] = {"overall": _hits(answerable)}
+    for key in ("lang", "kind"):
+        groups: dict[str, list[CaseResult]] = defaultdict(list)
+        for r in answerable:
+            groups[getattr(r.case, key) or "?"].append(r)
+        summary[f"by_{key}"] = {g: _hits(rs) for g, rs in sorted(groups.items())}
+    multi = [r for r in answerable if r.case.evidence_mode == "all" and len(r.case.evidence) > 1]
+    summary["multi_all_in_top5"] = [sum(r.all_found_in_top5 for r in multi), len(multi)]
+    refused_unans = sum(not r.answered for r in unanswerable)
+    refused_ans = sum(not r.answered for r in answerable)
+    refused = refused_unans + refused_ans
+    summary["abstention"] = {
+        "precision": refused_unans / refused if refused else float("nan"),
+        "recall": refused_unans / len(unanswerable) if unanswerable else float("nan"),
+        "false_refusal_rate": refused_ans / len(answerable) if answerable else float("nan"),
+        "best_threshold_balanced_accuracy": _best_threshold(results),
+    }
+    carries = [r.quote_carries_answer for r in answerable if r.quote_carries_answer is not None]
+    summary["quote_carries_answer"] = sum(carries) / len(carries) if carries else float("nan")
+    summary["top5_chars_mean"] = statistics.fmean(r.top5_chars for r in results) if results else 0.0
+    times = sorted(r.seconds for r in results)
+    if times:
+        summary["latency_ms"] = {
+            "median": 1000 * statistics.median(times),
+            "p95": 1000 * times[min(len(times) - 1, int(0.95 * len(times)))],
+        }
+    return summary
+
+
+def _print_summary(summary: dict[str, Any], results: Sequence[CaseResult], out: TextIO) -> None:
+    def row(name: str, h: dict[str, float]) -> str:
+        return f"  {name:<14} n={h['n']:<3} hit@1 {h['hit@1']:.2f}  hit@3 {h['hit@3']:.2f}  hit@5 {h['hit@5']:.2f}  MRR@10 {h['mrr@10']:.2f}"
+
+    print("Retrieval (answerable questions):", file=out)
+    print(row("all", summary["overall"]), file=out)
+    for key in ("by_lang", "by_kind"):
+        for name, h in summary[key].items():
+            print(row(f"{key[3:]}={name}", h), file=out)
+    m = summary["multi_all_in_top5"]
+    print(f"  two-part questions with every evidence in top 5: {m[0]}/{m[1]}", file=out)
+    a = summary["abstention"]
+    bal, thr = a["best_threshold_balanced_accuracy"]
+    print(
+        f"Abstention: precision {a['precision']:.2f}  recall {a['recall']:.2f}  "
+        f"false refusals {a['false_refusal_rate']:.2f}  (best threshold {thr:.3f} → balanced accuracy {bal:.2f})",
+        file=out,
+    )
+    print(f"Quote carries the answer: {summary['quote_carries_answer']:.2f}", file=out)
+    print(f"Top-5 passages, mean characters: {summary['top5_chars_mean']:.0f}", file=out)
+    if "latency_ms" in summary:
+        lat = summary["latency_ms"]
+        print(f"Latency per question: median {lat['median']:.0f} ms, p95 {lat['p95']:.0f} ms", file=out)
+    misses = [
+        r for r in results
+        if (r.case.answerable and (r.rank != 1 or not r.answered or r.quote_carries_answer is False))
+        or (not r.case.answerable and r.answered)
+    ]
+    if misses:
+        print("\nMisses (rank of first evidence passage; answered; quote carries answer; top sources):", file=out)
+        for r in misses:
+            conf = f"{r.confidence:.3f}" if r.confidence is not None else "-"
+            print(
+                f"  {r.case.id:<14} rank={r.rank if r.rank else '-':<3} answered={'Y' if r.answered else 'N'} "
+                f"carries={'-' if r.quote_carries_answer is None else 'Y' if r.quote_carries_answer else 'N'} "
+                f"conf={conf}  {r.case.question[:50]}  → {', '.join(r.top_sources)}",
+                file=out,
+            )
+
+
+def run_eval(service: Answers, questions: Path, out_path: Path | None, out: TextIO) -> int:
+    cases = load_cases(questions)
+    results: list[CaseResult] = []
+    sink = out_path.open("w", encoding="utf-8") if out_path else None
+    try:
+        for case in cases:
+            started = time.perf_counter()
+            result = service.answer_in_full(case.question)
+            seconds = time.perf_counter() - started
+            if sink:
+                sink.write(json.dumps({"id": case.id, **reply_to_json(result.reply)}, ensure_ascii=False) + "\n")
+            if case.scored:
+                results.append(score_case(case, result, seconds))
+    finally:
+        if sink:
+            sink.close()
+    if results:
+        _print_summary(summarize(results), results, out)
+    else:
+        print(f"Answered {len(cases)} questions" + (f"; results in {out_path}" if out_path else "") + ".", file=out)
+    return 0

@@ -1,0 +1,55 @@
+"""Whether the retrieved text really answers: the signals behind abstention.
+
+No single retrieval score separates answerable from unanswerable questions, because the
+unanswerable ones are near misses (the 15th dialogue when the documents cover the 14th). So the
+decision combines the best sentence's similarity, how many of the question's terms the quoted
+text contains, and whether numbers in the question occur in what was retrieved.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["Evidence", "weigh_evidence"]
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    sentence: float  # best quote score (cosine plus term bonus)
+    dense: float  # cosine of the best passage
+    coverage: float  # share of the question's terms present in the quoted text (0..1)
+    missing_numbers: tuple[str, ...]  # numbers asked about that no retrieved passage contains
+    confidence: float
+
+    def answers(self, threshold: float) -> bool:
+        return self.confidence >= threshold
+
+
+def _numbers(text: str) -> set[str]:
+    return set(_NUMBER.findall(unicodedata.normalize("NFKC", text)))
+
+
+def weigh_evidence(
+    *,
+    sentence: float,
+    dense: float,
+    question_terms: set[str],
+    quoted_terms: set[str],
+    question: str,
+    retrieved_texts: Iterable[str],
+    coverage_weight: float = 0.1,
+    missing_number_penalty: float = 0.05,
+) -> Evidence:
+    coverage = len(question_terms & quoted_terms) / len(question_terms) if question_terms else 0.0
+    asked = _numbers(question)
+    present: set[str] = set()
+    for text in retrieved_texts:
+        present |= _numbers(text)
+    missing = tuple(sorted(asked - present))
+    confidence = sentence + coverage_weight * coverage - (missing_number_penalty if missing else 0.0)
+    return Evidence(sentence, dense, coverage, missing, confidence)

@@ -1,0 +1,99 @@
+"""Choosing what to quote: the sentences of the best passages that carry the answer.
+
+A quote is always a slice of a passage's verbatim text, so it occurs in the cited source at the
+cited place by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.retrieval import Candidate, SearchableIndex
+
+__all__ = ["QuoteParams", "QuoteSpan", "select_quotes"]
+
+
+@dataclass(frozen=True)
+class QuoteParams:
+    max_quotes: int = 3
+    from_passages: int = 3  # how many of the top passages may give a quote
+    margin: float = 0.03  # a further quote must score within this of the best one
+    lexical_bonus: float = 0.1  # weight of the share of question terms found in a sentence
+    min_chars: int = 30  # a shorter best sentence is extended with the one after it
+
+
+@dataclass(frozen=True)
+class QuoteSpan:
+    row: int  # passage row in the index
+    start: int  # absolute character offsets in the document
+    end: int
+    score: float
+
+
+def select_quotes(
+    index: SearchableIndex,
+    candidates: Sequence[Candidate],
+    qvec: np.ndarray,
+    query_terms: set[str],
+    tokenize: Callable[[str], list[str]],
+    params: QuoteParams | None = None,
+) -> list[QuoteSpan]:
+    """Quotes in rank order: the best sentence of the top passage, plus close runners-up."""
+    params = params or QuoteParams()
+    scored: list[tuple[float, int, tuple[int, int, int]]] = []  # (score, rank, span)
+    for rank, cand in enumerate(candidates[: params.from_passages]):
+        passage = index.passages[cand.row]
+        spans = index.passage_sentences(cand.row)
+        if not spans:
+            continue
+        rows = np.asarray([s[2] for s in spans], dtype=np.int64)
+        sims = np.asarray(index.sentence_vectors[rows], dtype=np.float32) @ qvec
+        for sim, span in zip(sims, spans, strict=True):
+            text = passage.text[span[0] - passage.start : span[1] - passage.start]
+            bonus = 0.0
+            if query_terms:
+                found = query_terms.intersection(tokenize(text))
+                bonus = params.lexical_bonus * len(found) / len(query_terms)
+            scored.append((float(sim) + bonus, rank, span))
+    if not scored:
+        return []
+    best = max(s[0] for s in scored)
+    picked: list[QuoteSpan] = []
+    for score, rank, span in sorted(scored, key=lambda t: t[0], reverse=True):
+        if len(picked) == params.max_quotes or score < best - params.margin:
+            break
+        cand = candidates[rank]
+        start, end = span[0], span[1]
+        if not picked and end - start < params.min_chars:
+            end = _extend(index, cand.row, span)
+        if any(q.row == cand.row and q.start < end and start < q.end for q in picked):
+            continue
+        picked.append(QuoteSpan(cand.row, start, end, score))
+    return _merge_adjacent(index, picked)
+
+
+def _extend(index: SearchableIndex, row: int, span: tuple[int, int, int]) -> int:
+    """End of the sentence after ``span`` in the same passage, or ``span``'s own end."""
+    following = [s for s in index.passage_sentences(row) if s[0] >= span[1]]
+    return following[0][1] if following else span[1]
+
+
+def _merge_adjacent(index: SearchableIndex, quotes: list[QuoteSpan]) -> list[QuoteSpan]:
+    """Sentences of one passage with only whitespace between them become one quote."""
+    merged: list[QuoteSpan] = []
+    for q in quotes:
+        passage = index.passages[q.row]
+        for i, m in enumerate(merged):
+            if m.row != q.row:
+                continue
+            lo, hi = (m, q) if m.start <= q.start else (q, m)
+            gap = passage.text[lo.end - passage.start : hi.start - passage.start]
+            if lo.end <= hi.start and not gap.strip():
+                merged[i] = QuoteSpan(q.row, lo.start, max(lo.end, hi.end), max(m.score, q.score))
+                break
+        else:
+            merged.append(q)
+    return merged

@@ -1,0 +1,77 @@
+"""Rendering a :class:`Reply` for a terminal, and as the documented ``--json`` object."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from bot.reply import Citation, Reply
+
+__all__ = ["describe_citation", "render_text", "reply_to_json"]
+
+_SOURCES = {"ja": "出典", "en": "Sources"}
+_CLOSEST = {"ja": "近い箇所", "en": "Closest passages"}
+
+
+def describe_citation(c: Citation, language: str) -> str:
+    """``title › section — file, lines a–b (p. n)``."""
+    where = f"{c.source}:{c.start_line}" + (f"-{c.end_line}" if c.end_line != c.start_line else "")
+    if c.page is not None:
+        where += f" (p. {c.page})" if language == "en" else f"（{c.page}ページ）"
+    head = " › ".join((c.title, *c.section[-2:])) if c.section else c.title
+    line = f"{head} — {where}"
+    if c.url:
+        line += f" <{c.url}>"
+    return line
+
+
+def render_text(reply: Reply, width: int = 88) -> str:
+    lines = [reply.lead, ""]
+    for q in reply.quotes:
+        body = textwrap.wrap(" ".join(q.text.split()), width=width - 6) or [""]
+        lines.append(f"  [{q.citation}] " + body[0])
+        lines.extend("      " + more for more in body[1:])
+        lines.append("")
+    if reply.citations:
+        lines.append((_SOURCES if reply.answered else _CLOSEST)[reply.language] + ":")
+        lines.extend(f"  [{c.n}] {describe_citation(c, reply.language)}" for c in reply.citations)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _citation_json(c: Citation) -> dict[str, Any]:
+    return {
+        "n": c.n,
+        "title": c.title,
+        "source": c.source,
+        "section": " › ".join(c.section),
+        "start_line": c.start_line,
+        "end_line": c.end_line,
+        "page": c.page,
+        "url": c.url,
+    }
+
+
+def reply_to_json(reply: Reply) -> dict[str, Any]:
+    """The ``kotae ask --json`` object (documented in the README)."""
+    return {
+        "question": reply.question,
+        "language": reply.language,
+        "answered": reply.answered,
+        "lead": reply.lead,
+        "quotes": [{"text": q.text, "citation": q.citation} for q in reply.quotes],
+        "citations": [_citation_json(c) for c in reply.citations],
+        "passages": [
+            {
+                "source": p.source,
+                "title": p.title,
+                "section": " › ".join(p.section),
+                "start_line": p.start_line,
+                "end_line": p.end_line,
+                "page": p.page,
+                "text": p.text,
+                "score": p.score,
+            }
+            for p in reply.passages
+        ],
+        "index_version": reply.index_version,
+    }

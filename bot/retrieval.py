@@ -1,0 +1,125 @@
+"""Hybrid retrieval: dense and lexical candidates, reranked with sentence-level evidence.
+
+The index gives three signals per passage: cosine of the passage vector to the question, BM25
+over Japanese morphemes, and the cosine of the passage's best sentence (sentence vectors are
+computed at index time, so this costs one small matrix product per query). Lexical scores are
+informative for Japanese questions that reuse the documents' words and mostly noise for English
+questions over Japanese text, so their weight depends on the question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from bot.query import Query
+from knowledge.passage import Passage
+
+__all__ = ["Candidate", "RetrievalParams", "SearchableIndex", "retrieve"]
+
+
+class SearchableIndex(Protocol):
+    """The part of :class:`embeddings.Index` that retrieval uses."""
+
+    passages: list[Passage]
+    vectors: np.ndarray
+    sentence_vectors: np.ndarray
+
+    def search_dense(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]: ...
+
+    def search_lexical(self, query: str, k: int) -> list[tuple[int, float]]: ...
+
+    def passage_sentences(self, row: int) -> list[tuple[int, int, int]]: ...
+
+
+@dataclass(frozen=True)
+class RetrievalParams:
+    pool: int = 40  # candidates taken from each ranker
+    rerank: int = 15  # candidates rescored with their sentences
+    lexical_weight_ja: float = 0.15
+    lexical_weight_en: float = 0.03
+    sentence_weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    row: int
+    dense: float  # cosine of the passage vector
+    lexical: float  # BM25 score divided by the best BM25 score of this query (0..1)
+    sentence: float  # cosine of the best sentence of the passage
+    best_sentence: tuple[int, int, int] | None  # (start, end, sentence row)
+    score: float
+
+
+def _sentence_scores(index: SearchableIndex, row: int, qvec: np.ndarray) -> list[tuple[float, tuple[int, int, int]]]:
+    spans = index.passage_sentences(row)
+    if not spans:
+        return []
+    rows = np.fromiter((s[2] for s in spans), dtype=np.int64, count=len(spans))
+    sims = np.asarray(index.sentence_vectors[rows], dtype=np.float32) @ qvec
+    return [(float(sim), span) for sim, span in zip(sims, spans, strict=True)]
+
+
+def retrieve(
+    index: SearchableIndex,
+    query: Query,
+    qvec: np.ndarray,
+    k: int,
+    params: RetrievalParams | None = None,
+) -> list[Candidate]:
+    """The ``k`` best passages for ``query``, best first, near-duplicates removed."""
+    params = params or RetrievalParams()
+    if not index.passages:
+        return []
+    qvec = np.asarray(qvec, dtype=np.float32)
+    dense = dict(index.search_dense(qvec, params.pool))
+    lexical_raw = dict(index.search_lexical(query.normalized, params.pool))
+    top_lex = max(lexical_raw.values(), default=0.0)
+    lexical = {row: s / top_lex for row, s in lexical_raw.items()} if top_lex > 0 else {}
+    lex_weight = params.lexical_weight_ja if query.language == "ja" else params.lexical_weight_en
+
+    missing = [row for row in lexical if row not in dense]
+    if missing:  # lexical-only candidates need their dense score too
+        vecs = index_vectors(index, missing)
+        dense.update({row: float(s) for row, s in zip(missing, vecs @ qvec, strict=True)})
+
+    first = sorted(dense, key=lambda r: dense[r] + lex_weight * lexical.get(r, 0.0), reverse=True)
+    scored: list[Candidate] = []
+    for row in first[: max(params.rerank, k)]:
+        sentences = _sentence_scores(index, row, qvec)
+        best_sim, best_span = max(sentences, default=(dense[row], None), key=lambda t: t[0])
+        score = dense[row] + params.sentence_weight * best_sim + lex_weight * lexical.get(row, 0.0)
+        scored.append(Candidate(row, dense[row], lexical.get(row, 0.0), best_sim, best_span, score))
+    scored.sort(key=lambda c: c.score, reverse=True)
+    return _drop_near_duplicates(index, scored, k)
+
+
+def index_vectors(index: SearchableIndex, rows: list[int]) -> np.ndarray:
+    return np.asarray(index.vectors[np.asarray(rows, dtype=np.int64)], dtype=np.float32)
+
+
+def _drop_near_duplicates(index: SearchableIndex, ranked: list[Candidate], k: int) -> list[Candidate]:
+    """Keep the best of passages that repeat each other (overlapping spans, identical text)."""
+    kept: list[Candidate] = []
+    seen_text: set[str] = set()
+    for cand in ranked:
+        p = index.passages[cand.row]
+        key = "".join(p.text.split())
+        if key in seen_text:
+            continue
+        if any(_overlap(p, index.passages[c.row]) > 0.5 for c in kept):
+            continue
+        kept.append(cand)
+        seen_text.add(key)
+        if len(kept) == k:
+            break
+    return kept
+
+
+def _overlap(a: Passage, b: Passage) -> float:
+    if a.doc_path != b.doc_path:
+        return 0.0
+    shared = min(a.end, b.end) - max(a.start, b.start)
+    return max(shared, 0) / max(min(a.end - a.start, b.end - b.start), 1)

@@ -1,0 +1,171 @@
+"""A long-lived answerer: one embedder, one index, swapped when a refresh lands.
+
+The CLI uses it for one question; the Slack bot for many, from several threads. A refreshed
+index is loaded beside the one in use and swapped in with a single reference assignment, so a
+request in flight finishes on the index it started with and none fails during the swap.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from bot.answer import Answer, AnswerIndex, AnswerParams, QueryEmbedder, answer_in_full
+from bot.reply import Reply
+from bot.settings import Settings
+from knowledge.errors import DocumentError, IndexMissingError
+
+__all__ = ["AnswerService", "params_from_settings"]
+
+
+def params_from_settings(settings: Settings) -> AnswerParams:
+    return AnswerParams(top_k=settings.top_k, abstain_threshold=settings.abstain_threshold)
+
+
+class AnswerService:
+    """Thread-safe answering over the index that ``settings`` points at."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: QueryEmbedder | None = None,
+        params: AnswerParams | None = None,
+    ) -> None:
+        self._settings = settings
+        self._embedder = embedder
+        self._params = params or params_from_settings(settings)
+        self._index: AnswerIndex | None = None
+        self._lock = threading.Lock()
+
+    # -- what it serves ---------------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def embedder_id(self) -> str:
+        if self._embedder is not None:
+            return str(getattr(self._embedder, "id", self._settings.model))
+        from embeddings import embedder_id
+
+        return embedder_id(self._settings.model)
+
+    @property
+    def index(self) -> AnswerIndex:
+        index = self._index
+        if index is None:
+            with self._lock:
+                if self._index is None:
+                    self._index = self._open()
+                index = self._index
+        return index
+
+    @property
+    def index_version(self) -> str:
+        return self.index.version
+
+    @property
+    def embedder(self) -> QueryEmbedder:
+        embedder = self._embedder
+        if embedder is None:
+            with self._lock:
+                if self._embedder is None:
+                    from embeddings import load_embedder
+
+                    self._embedder = load_embedder(self._settings.model)
+                embedder = self._embedder
+        return embedder
+
+    def _open(self) -> AnswerIndex:
+        from embeddings import open_index
+
+        index: Any = open_index(self._settings.index_dir, expect_embedder_id=self.embedder_id)
+        return index  # type: ignore[no-any-return]
+
+    # -- building and refreshing ------------------------------------------------------------
+    def ensure_index(
+        self, *, progress: bool = True, on_problem: Callable[[DocumentError], None] | None = None
+    ) -> Any | None:
+        """Build the index when there is none yet; returns the refresh report, or None."""
+        try:
+            _ = self.index
+            return None
+        except IndexMissingError:
+            report = self.refresh(progress=progress, on_problem=on_problem)
+            return report
+
+    def refresh(
+        self,
+        *,
+        full: bool = False,
+        progress: bool = True,
+        on_problem: Callable[[DocumentError], None] | None = None,
+    ) -> Any:
+        """Bring the index up to date with the documents folder, then serve the result."""
+        from embeddings import refresh_index
+
+        factory = (lambda: self._embedder) if self._embedder is not None else None
+        report = refresh_index(
+            self._settings.docs_dir,
+            self._settings.index_dir,
+            model=self._settings.model,
+            chunking=self._settings.chunking,
+            full=full,
+            progress=progress,
+            on_problem=on_problem,
+            embedder_factory=factory,
+        )
+        self.reload_if_changed()
+        return report
+
+    def reload_if_changed(self) -> bool:
+        """Swap in a refreshed index if one has landed; cheap when nothing changed."""
+        from embeddings import current_version
+
+        current = self._index
+        version = current_version(self._settings.index_dir)
+        if current is not None and version == current.version:
+            return False
+        if version is None:
+            return False
+        fresh = self._open()
+        with self._lock:
+            self._index = fresh
+        return True
+
+    # -- answering --------------------------------------------------------------------------
+    def answer_in_full(self, question: str) -> Answer:
+        return answer_in_full(self.index, self.embedder, question, self._params)
+
+    def answer(self, question: str) -> Reply:
+        return self.answer_in_full(question).reply
+
+    def suggested_questions(self, limit: int = 4) -> list[str]:
+        """Questions a newcomer could ask, drawn from the corpus's section headings."""
+        index = self.index
+        picked: list[str] = []
+        seen_docs: set[str] = set()
+        for passage in index.passages:  # one per document first, then more from any
+            if passage.doc_path in seen_docs or not passage.section:
+                continue
+            seen_docs.add(passage.doc_path)
+            picked.append(_question_about(passage.section[-1]))
+            if len(picked) == limit:
+                return picked
+        for passage in index.passages:
+            if passage.section:
+                question = _question_about(passage.section[-1])
+                if question not in picked:
+                    picked.append(question)
+            if len(picked) == limit:
+                break
+        return picked
+
+
+def _question_about(heading: str) -> str:
+    marker = r"^\s*(?:(?:第\d+[節章]|\d+|[ア-ン])\s+|[（(][0-9０-９ア-ン]{1,3}[）)]\s*)"
+    topic = re.sub(marker, "", heading).strip()
+    return f"{topic or heading}について教えて"

@@ -1,0 +1,56 @@
+"""The one error hierarchy of Kotae.
+
+Every package raises subclasses of :class:`KotaeError`; only the edges (the command line,
+the Slack error handler) turn them into exit codes and messages. Each message says what to
+do about the problem, not only what went wrong.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "DocumentError",
+    "EmbedderError",
+    "IndexBusyError",
+    "IndexCorruptError",
+    "IndexMismatchError",
+    "IndexMissingError",
+    "KotaeError",
+]
+
+
+class KotaeError(Exception):
+    """Base class: a problem Kotae can explain to its user."""
+
+
+class ConfigError(KotaeError):
+    """A setting (flag, environment variable) is missing or malformed."""
+
+
+class DocumentError(KotaeError):
+    """One document cannot be read; the run reports it and goes on with the others."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class EmbedderError(KotaeError):
+    """The embedding model cannot be loaded or used."""
+
+
+class IndexMissingError(KotaeError):
+    """No index exists where one was expected."""
+
+
+class IndexMismatchError(KotaeError):
+    """The index was built with another model, chunking or format version."""
+
+
+class IndexCorruptError(KotaeError):
+    """The index files are damaged or inconsistent with each other."""
+
+
+class IndexBusyError(KotaeError):
+    """Another process is refreshing the same index."""

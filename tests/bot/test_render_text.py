@@ -1,0 +1,40 @@
+from bot.reply import Citation, Quote, Reply, RetrievedPassage
+from bot.render_text import render_text, reply_to_json
+
+CITE = Citation(1, "白書", "wp.txt", ("第8節 国際戦略の推進", "1 重点課題"), 12, 13, None, "https://example.org/wp")
+PASSAGE = RetrievedPassage("wp.txt", "白書", CITE.section, 10, 14, "本文。\n合計14か国が採用。", 1.7)
+
+
+def _reply(answered=True):
+    quotes = (Quote("合計14か国が採用。", 1),) if answered else ()
+    return Reply("何か国？", "ja", answered, "「白書」には次のように書かれています。", quotes, (CITE,), (PASSAGE,), "v1")
+
+
+def test_text_rendering_shows_quotes_with_their_numbers_and_sources():
+    text = render_text(_reply())
+    assert "[1] 合計14か国が採用。" in text
+    assert "出典:" in text
+    assert "白書 › 第8節 国際戦略の推進 › 1 重点課題 — wp.txt:12-13 <https://example.org/wp>" in text
+
+
+def test_unanswered_rendering_lists_closest_passages():
+    text = render_text(Reply("?", "en", False, "The documents don't answer this.", (), (CITE,), (), "v1"))
+    assert "Closest passages:" in text and "Sources" not in text
+
+
+def test_json_object_has_the_documented_fields():
+    obj = reply_to_json(_reply())
+    assert obj["answered"] is True
+    assert obj["quotes"] == [{"text": "合計14か国が採用。", "citation": 1}]
+    assert obj["citations"][0] == {
+        "n": 1,
+        "title": "白書",
+        "source": "wp.txt",
+        "section": "第8節 国際戦略の推進 › 1 重点課題",
+        "start_line": 12,
+        "end_line": 13,
+        "page": None,
+        "url": "https://example.org/wp",
+    }
+    assert obj["passages"][0]["text"] == PASSAGE.text
+    assert set(obj["passages"][0]) == {"source", "title", "section", "start_line", "end_line", "page", "text", "score"}
