@@ -72,9 +72,9 @@ class Secret:
 
 def bundled_docs_dir() -> Path:
     """The demo knowledge base shipped inside the ``knowledge`` package."""
-    import knowledge
+    from knowledge import bundled_corpus_dir
 
-    return Path(knowledge.__file__).resolve().parent / "corpus"
+    return bundled_corpus_dir().resolve()
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:

@@ -43,7 +43,7 @@ class Document:
     encoding: str
     kind: str  # "text", "markdown", "html", "pdf"
     headings: tuple[Heading, ...] = ()
-    line_starts: tuple[int, ...] = ()  # offset of the first character of each line
+    line_starts: tuple[int, ...] = ()  # offsets where a source line begins or changes
     line_numbers: tuple[int, ...] = ()  # source line number of each entry of line_starts
     page_starts: tuple[int, ...] = ()
     body: tuple[tuple[int, int], ...] = ()
