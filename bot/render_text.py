@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import textwrap
+import unicodedata
 from typing import Any
 
 from bot.reply import Citation, Reply
@@ -25,10 +25,34 @@ def describe_citation(c: Citation, language: str) -> str:
     return line
 
 
+def _cells(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """Wrap by terminal cells: Japanese wraps between any two characters, English at spaces."""
+    lines: list[str] = []
+    line, used, last_space = "", 0, -1
+    for ch in text:
+        line += ch
+        used += _cells(ch)
+        if ch == " ":
+            last_space = len(line)
+        if used > width:
+            cut = last_space if last_space > len(line) // 2 else len(line) - 1
+            lines.append(line[:cut].rstrip())
+            line = line[cut:].lstrip()
+            used, last_space = sum(_cells(c) for c in line), -1
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
 def render_text(reply: Reply, width: int = 88) -> str:
+    """Readable terminal text. Quotes are shown with whitespace folded; the JSON keeps them verbatim."""
     lines = [reply.lead, ""]
     for q in reply.quotes:
-        body = textwrap.wrap(" ".join(q.text.split()), width=width - 6) or [""]
+        body = wrap_cells(" ".join(q.text.split()), width - 6) or [""]
         lines.append(f"  [{q.citation}] " + body[0])
         lines.extend("      " + more for more in body[1:])
         lines.append("")

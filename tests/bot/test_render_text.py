@@ -38,3 +38,12 @@ def test_json_object_has_the_documented_fields():
     }
     assert obj["passages"][0]["text"] == PASSAGE.text
     assert set(obj["passages"][0]) == {"source", "title", "section", "start_line", "end_line", "page", "text", "score"}
+
+
+def test_wrapping_counts_wide_characters_and_keeps_every_character():
+    from bot.render_text import wrap_cells
+
+    text = "日本方式（ISDB-T）の普及に取り組んでおり、" * 6 + " and then some English words to wrap nicely"
+    lines = wrap_cells(text, 40)
+    assert all(sum(2 if ord(c) > 0x2E80 else 1 for c in line) <= 40 for line in lines)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")

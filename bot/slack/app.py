@@ -1,0 +1,107 @@
+"""Building the Bolt app: one factory, every collaborator passed in, nothing at import time."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+from slack_bolt import App, Assistant, BoltResponse
+from slack_bolt.request import BoltRequest
+from slack_sdk import WebClient
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from bot.settings import Settings
+from bot.slack.answering import Answerer
+from bot.slack.blocks import ACTION_FEEDBACK_DOWN, ACTION_FEEDBACK_UP, ACTION_POST_TO_CHANNEL
+from bot.slack.dedup import SeenKeys
+from bot.slack.errors import make_error_handler
+from bot.slack.feedback import FeedbackLog
+from bot.slack.handlers import Asking, Policy
+
+__all__ = ["build_app", "build_client"]
+
+Mode = Literal["socket", "http"]
+
+
+def build_client(settings: Settings, logger: logging.Logger | None = None) -> WebClient:
+    """The Web API client: bot token from settings, retries on 429 (honouring Retry-After)."""
+    options: dict[str, Any] = {}
+    if settings.api_base_url:
+        base = settings.api_base_url
+        options["base_url"] = base if base.endswith("/") else base + "/"
+    return WebClient(
+        token=settings.require_bot_token(),
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1),
+                        RateLimitErrorRetryHandler(max_retry_count=3)],
+        logger=logger or logging.getLogger("kotae.slack.web"),
+        **options,
+    )
+
+
+def _deduplicate(seen: SeenKeys, logger: logging.Logger) -> Any:
+    def middleware(req: BoltRequest, body: dict[str, Any], next: Any) -> BoltResponse | None:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id is None:
+            return next()
+        retry = int((req.headers.get("x-slack-retry-num") or ["0"])[0] or 0)
+        if seen.first_time(f"event:{event_id}"):
+            # A retry of an event this process never saw (e.g. after a restart) is answered:
+            # the first delivery was lost. The first Socket Mode delivery has retry number 0.
+            if retry > 0:
+                logger.info("slack: handling retry %d of unseen event %s", retry, event_id)
+            return next()
+        logger.info("slack: duplicate event %s (retry %d) acknowledged, not answered",
+                    event_id, retry)
+        return BoltResponse(status=200, body="")
+
+    return middleware
+
+
+def build_app(
+    settings: Settings,
+    service: Answerer,
+    client: WebClient | None = None,
+    *,
+    mode: Mode = "socket",
+    logger: logging.Logger | None = None,
+    feedback: FeedbackLog | None = None,
+    seen: SeenKeys | None = None,
+) -> App:
+    """A Bolt :class:`App` answering with ``service``.
+
+    ``mode="http"`` checks request signatures with ``settings.slack_signing_secret`` (required);
+    Socket Mode requests arrive authenticated over the WebSocket and need none.
+    """
+    logger = logger or logging.getLogger("kotae.slack")
+    client = client or build_client(settings, logger)
+    secret = settings.require_signing_secret() if mode == "http" else "socket-mode-unused"
+    app = App(
+        name="kotae",
+        client=client,
+        signing_secret=secret,
+        request_verification_enabled=mode == "http",
+        logger=logger,
+        process_before_response=False,
+    )
+    asking = Asking(
+        service=service,
+        policy=Policy(settings.slack_channels, settings.slack_mention_only, settings.slack_private),
+        feedback=feedback or FeedbackLog(settings.feedback_path),
+        seen=seen or SeenKeys(),
+        logger=logger,
+    )
+    app.use(_deduplicate(asking.seen, logger))
+
+    assistant = Assistant()
+    assistant.thread_started(asking.on_thread_started)
+    assistant.user_message(asking.on_assistant_message)
+    app.use(assistant)
+
+    app.event("app_mention")(asking.on_mention)
+    app.event("message")(asking.on_message)
+    app.command("/ask")(asking.on_ask)
+    app.action(ACTION_POST_TO_CHANNEL)(asking.on_post_to_channel)
+    app.action(ACTION_FEEDBACK_UP)(asking.on_feedback)
+    app.action(ACTION_FEEDBACK_DOWN)(asking.on_feedback)
+    app.error(make_error_handler(settings.slack_private, logger))
+    return app

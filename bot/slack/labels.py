@@ -1,0 +1,99 @@
+"""Every fixed string Kotae shows in Slack, in Japanese and English.
+
+The language follows :attr:`bot.reply.Reply.language` (or :func:`guess_language` of the
+question when there is no reply yet, e.g. in an apology).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Labels", "guess_language", "labels_for"]
+
+
+@dataclass(frozen=True)
+class Labels:
+    question: str
+    sources: str
+    closest: str
+    footer: str  # formatted with index=
+    footer_unknown: str
+    lines: str  # formatted with start=, end=
+    line: str  # formatted with start=
+    page: str  # formatted with page=
+    helpful: str
+    not_helpful: str
+    post_to_channel: str
+    posted_by: str  # formatted with user=
+    searching: str
+    apology: str
+    thanks: str
+    not_allowed: str
+    empty_question: str
+    empty_mention: str
+    greeting: str
+    prompts_title: str
+    more_sources: str  # formatted with count=
+
+
+_JA = Labels(
+    question="質問",
+    sources="出典",
+    closest="近い資料",
+    footer="Kotae · 索引 {index}",
+    footer_unknown="Kotae",
+    lines="{start}–{end}行",
+    line="{start}行",
+    page="{page}ページ",
+    helpful="👍 役に立った",
+    not_helpful="👎 役に立たなかった",
+    post_to_channel="チャンネルに投稿",
+    posted_by="<@{user}> さんの質問への回答",
+    searching="文書を検索しています…",
+    apology="すみません、回答中に問題が発生しました。しばらくしてからもう一度お試しください。",
+    thanks="フィードバックありがとうございます。",
+    not_allowed="このチャンネルでは回答できません。管理者が許可したチャンネルかDMでお尋ねください。",
+    empty_question="質問を書いてください。例: `/ask 国際戦略の重点分野は？`",
+    empty_mention="質問を書いてください。例: `@Kotae 国際戦略の重点分野は？`",
+    greeting="こんにちは、Kotaeです。チームの文書から、出典つきの引用で答えます。",
+    prompts_title="例えば、こんな質問ができます:",
+    more_sources="ほか{count}件",
+)
+
+_EN = Labels(
+    question="Question",
+    sources="Sources",
+    closest="Closest documents",
+    footer="Kotae · index {index}",
+    footer_unknown="Kotae",
+    lines="lines {start}–{end}",
+    line="line {start}",
+    page="p. {page}",
+    helpful="👍 Helpful",
+    not_helpful="👎 Not helpful",
+    post_to_channel="Post to channel",
+    posted_by="Answer to <@{user}>'s question",
+    searching="Searching the documents…",
+    apology="Sorry, something went wrong while answering. Please try again in a moment.",
+    thanks="Thanks for the feedback.",
+    not_allowed=(
+        "I can't answer in this channel. Ask in a channel where Kotae is enabled, or in a DM."
+    ),
+    empty_question="Please write a question, e.g. `/ask What are the priorities of the strategy?`",
+    empty_mention="Please write a question, e.g. `@Kotae What are the priorities of the strategy?`",
+    greeting="Hi, I'm Kotae. I answer from your team's documents with cited quotes.",
+    prompts_title="Try asking:",
+    more_sources="and {count} more",
+)
+
+_KANA_KANJI = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
+
+
+def guess_language(text: str) -> str:
+    """'ja' when the text contains any kana or kanji, else 'en'."""
+    return "ja" if _KANA_KANJI.search(text or "") else "en"
+
+
+def labels_for(language: str) -> Labels:
+    return _JA if language == "ja" else _EN
