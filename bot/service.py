@@ -107,7 +107,7 @@ class AnswerService:
         """Bring the index up to date with the documents folder, then serve the result."""
         from embeddings import refresh_index
 
-        factory = (lambda: self._embedder) if self._embedder is not None else None
+        factory = (lambda model: self._embedder) if self._embedder is not None else None
         report = refresh_index(
             self._settings.docs_dir,
             self._settings.index_dir,

@@ -1,0 +1,309 @@
+"""Bringing the index up to date with the documents folder, re-embedding only what changed.
+
+Steps: take the lock; hash every file (cheap) and compare with the current version's manifest;
+if nothing changed, stop there — the model is not loaded and nothing is written. Otherwise copy
+the rows of unchanged documents, read, chunk and embed the added and changed ones, drop the
+removed ones, write a new version beside the old and switch ``current`` to it atomically.
+
+Rules worth knowing:
+
+* A change of model, chunking or embedding recipe (or an unreadable or foreign-format previous
+  index) forces a full rebuild; ``full=True`` asks for one. The report says why. A change of
+  tokenizer only rebuilds the BM25 files (every refresh that writes does), embedding nothing.
+* A malformed ``kotae-metadata.yaml`` stops the refresh with its :class:`DocumentError` before
+  anything is written: titles would otherwise change and every document be re-embedded twice.
+* A document that cannot be read (:class:`DocumentError`, or an I/O error while hashing) is
+  reported through ``on_problem`` and in ``failed``. If the previous version had it and its rows
+  can be reused, they are kept: a transient read error does not delete knowledge. A document is
+  dropped only when its file is gone (or when a full rebuild cannot read it).
+* An interrupted refresh (exception, Ctrl-C, crash) leaves the previous version current; its
+  half-written ``.tmp`` directory is removed on the way out, or by the next run after a crash.
+  The version that was current before the switch is kept (a server may still be reading it);
+  older ones are deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embeddings.batching import Progress, embed_in_batches
+from embeddings.embedder import DefaultEmbedderFactory, Embedder, EmbedderFactory
+from embeddings.index import Index, _open
+from embeddings.layout import (
+    TMP_SUFFIX,
+    VERSIONS,
+    clean_leftovers,
+    current_version,
+    index_lock,
+    make_private_dir,
+    new_version_id,
+    prune_versions,
+    publish_version,
+)
+from embeddings.manifest import REBUILD, DocInfo, incompatibility
+from embeddings.report import RefreshReport
+from embeddings.texts import EMBEDDING_TEXT_VERSION
+from embeddings.tokenizer import TOKENIZER_VERSION
+from embeddings.writer import (
+    DocEntry,
+    PreparedDoc,
+    entry_from_index,
+    entry_from_prepared,
+    prepare_document,
+    write_version,
+)
+from knowledge.errors import (
+    DocumentError,
+    EmbedderError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+)
+from knowledge.passage import ChunkSettings
+
+__all__ = ["OnProblem", "RefreshReport", "refresh_index"]
+
+OnProblem = Callable[[DocumentError], None]  # the same handler knowledge.discover takes
+
+
+def refresh_index(
+    docs_dir: str | os.PathLike[str],
+    index_dir: str | os.PathLike[str],
+    *,
+    model: str,
+    chunking: ChunkSettings,
+    full: bool = False,
+    progress: bool = True,
+    on_problem: OnProblem | None = None,
+    embedder_factory: EmbedderFactory | Callable[[str], Embedder] | None = None,
+) -> RefreshReport:
+    """Make the index at ``index_dir`` reflect the documents in ``docs_dir``.
+
+    ``embedder_factory(model) -> Embedder`` replaces :func:`~embeddings.embedder.load_embedder`
+    (tests inject a fake). If it also has ``embedder_id(model) -> str``, the id is known without
+    loading anything; a plain callable is called once up front to learn it.
+    Raises :class:`IndexBusyError` when another refresh holds the lock, :class:`EmbedderError`
+    when the model cannot be loaded.
+    """
+    started = time.perf_counter()
+    factory = embedder_factory if embedder_factory is not None else DefaultEmbedderFactory()
+    index_path = Path(index_dir)
+    make_private_dir(index_path)
+    make_private_dir(index_path / VERSIONS)
+    with index_lock(index_path):
+        clean_leftovers(index_path)
+        run = _Run(Path(docs_dir), index_path, model, chunking, factory, on_problem, progress)
+        report = run.execute(full=full)
+    return dataclasses.replace(report, seconds=round(time.perf_counter() - started, 3))
+
+
+class _Run:
+    """One refresh, under the lock."""
+
+    def __init__(
+        self,
+        docs_dir: Path,
+        index_dir: Path,
+        model: str,
+        chunking: ChunkSettings,
+        factory: EmbedderFactory | Callable[[str], Embedder],
+        on_problem: OnProblem | None,
+        progress: bool,
+    ) -> None:
+        self.docs_dir, self.index_dir, self.model, self.chunking = docs_dir, index_dir, model, chunking
+        self.factory = factory
+        self.on_problem: OnProblem = on_problem or (lambda problem: None)
+        self.progress = progress
+        self.failed: list[tuple[str, str]] = []
+        self._embedder: Embedder | None = None
+        ident = getattr(factory, "embedder_id", None)
+        self.target_id: str = ident(model) if callable(ident) else self.embedder().id
+
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = self.factory(self.model)
+        return self._embedder
+
+    def fail(self, rel: str, problem: DocumentError) -> None:
+        self.failed.append((rel, problem.reason))
+        self.on_problem(problem)
+
+    # -- the steps -------------------------------------------------------------------------
+    def execute(self, *, full: bool) -> RefreshReport:
+        import knowledge
+
+        serving = current_version(self.index_dir)  # kept after the switch, whatever its state
+
+        sources = {s.rel: s for s in knowledge.discover(self.docs_dir, on_problem=self.on_problem)}
+        metas = knowledge.load_metadata(self.docs_dir)
+        hashes: dict[str, str] = {}
+        for rel, source in sorted(sources.items()):
+            try:
+                hashes[rel] = knowledge.file_sha256(source.path)
+            except DocumentError as exc:
+                self.fail(rel, DocumentError(rel, exc.reason))
+        source_meta = {rel: _meta_dict(metas.get(rel)) for rel in sources}
+
+        previous, reason = self._previous()
+        if full:
+            reason = "a full rebuild was requested"
+        old_docs = previous.documents if previous is not None else {}
+        reuse = previous is not None and reason is None
+        added, changed, unchanged = _classify(hashes, source_meta, old_docs)
+        removed = sorted(rel for rel in old_docs if rel not in sources)
+        kept = [rel for rel in sources if rel not in hashes and rel in old_docs] if reuse else []
+
+        same_words = previous is not None and previous.manifest.tokenizer == TOKENIZER_VERSION
+        if reuse and previous is not None and same_words and not (added or changed or removed):
+            return RefreshReport(
+                unchanged=unchanged,
+                failed=self.failed,
+                passages_total=len(previous.passages),
+                sentences_total=len(previous.sentence_store),
+                version=previous.version,
+                nothing_changed=True,
+            )
+
+        to_read = added + changed if reuse else added + changed + unchanged
+        prepared: list[PreparedDoc] = []
+        for rel in to_read:
+            doc = self._prepare(sources[rel], metas.get(rel), source_meta[rel], knowledge)
+            if doc is not None:
+                prepared.append(doc)
+            elif reuse and rel in old_docs:
+                kept.append(rel)
+        read_ok = {p.info.path for p in prepared}
+        added = [rel for rel in added if rel in read_ok]
+        changed = [rel for rel in changed if rel in read_ok]
+        if not reuse:
+            unchanged = [rel for rel in unchanged if rel in read_ok]
+
+        entries: list[DocEntry] = []
+        if reuse and previous is not None:
+            entries = [entry_from_index(previous, rel) for rel in sorted(set(unchanged + kept))]
+        entries += self._embed(prepared)
+        dim = self._dim(previous if reuse else None, entries)
+        version = self._write(entries, dim, serving)
+        return RefreshReport(
+            added=added,
+            changed=changed,
+            removed=removed,
+            unchanged=unchanged,
+            failed=self.failed,
+            passages_embedded=sum(len(p.passage_texts) for p in prepared),
+            sentences_embedded=sum(len(p.sentence_texts) for p in prepared),
+            passages_total=sum(len(e.records) for e in entries),
+            sentences_total=sum(int(e.sentence_vectors.shape[0]) for e in entries),
+            rebuilt_reason=reason,
+            version=version,
+        )
+
+    def _previous(self) -> tuple[Index | None, str | None]:
+        """The current version if it can be extended, else why everything is rebuilt."""
+        try:
+            previous = _open(self.index_dir, None, None, for_refresh=True)
+        except IndexMissingError:
+            return None, "there was no index yet"
+        except IndexMismatchError:
+            return None, "the previous index was written in another format"
+        except IndexCorruptError as exc:
+            detail = str(exc).removesuffix(" " + REBUILD)
+            return None, f"the previous index could not be used: {detail}"
+        why = incompatibility(
+            previous.manifest,
+            embedder_id=self.target_id,
+            chunking=self.chunking,
+            embedding_text=EMBEDDING_TEXT_VERSION,
+        )
+        return previous, (f"the previous index was {why}" if why else None)
+
+    def _prepare(self, source: Any, meta: Any, source_meta: Mapping[str, str], knowledge: Any) -> PreparedDoc | None:
+        try:
+            doc = knowledge.read_document(source, meta=meta)
+            chunks = knowledge.chunk_document(doc, self.chunking)
+        except DocumentError as exc:
+            self.fail(source.rel, exc)
+            return None
+        return prepare_document(source.rel, doc, source_meta, chunks, knowledge.split_sentences)
+
+    def _embed(self, prepared: list[PreparedDoc]) -> list[DocEntry]:
+        texts = [t for p in prepared for t in (*p.passage_texts, *p.sentence_texts)]
+        if not texts:
+            return [entry_from_prepared(p, np.zeros((0, 0), np.float32)) for p in prepared]
+        embedder = self.embedder()
+        if embedder.id != self.target_id:
+            raise EmbedderError(
+                f"The model loaded for {self.model!r} identifies as {embedder.id}, expected "
+                f"{self.target_id}. Check KOTAE_MODEL, then run `kotae index --full`."
+            )
+        bar = Progress(len(texts), enabled=self.progress)
+        try:
+            vectors = embed_in_batches(embedder, texts, bar)
+        finally:
+            bar.close()
+        entries, at = [], 0
+        for p in prepared:
+            n = len(p.passage_texts) + len(p.sentence_texts)
+            entries.append(entry_from_prepared(p, vectors[at : at + n]))
+            at += n
+        return entries
+
+    def _dim(self, previous: Index | None, entries: list[DocEntry]) -> int:
+        if self._embedder is not None:
+            return self._embedder.dim
+        if previous is not None:
+            return previous.dim
+        return self.embedder().dim  # an empty index still records its dimensions
+
+    def _write(self, entries: list[DocEntry], dim: int, serving: str | None) -> str:
+        version = new_version_id()
+        tmp = self.index_dir / VERSIONS / (version + TMP_SUFFIX)
+        tmp.mkdir(mode=0o700)
+        try:
+            write_version(tmp, entries, embedder_id=self.target_id, dim=dim, chunking=self.chunking)
+            publish_version(self.index_dir, tmp, version)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                shutil.rmtree(tmp)
+            raise
+        prune_versions(self.index_dir, keep={version, serving or version})
+        return version
+
+
+def _classify(
+    hashes: Mapping[str, str], source_meta: Mapping[str, Mapping[str, str]], old: Mapping[str, DocInfo]
+) -> tuple[list[str], list[str], list[str]]:
+    """(added, changed, unchanged): by content hash and metadata-file entry."""
+    added, changed, unchanged = [], [], []
+    for rel in sorted(hashes):
+        info = old.get(rel)
+        if info is None:
+            added.append(rel)
+        elif info.sha256 == hashes[rel] and dict(info.source_meta) == dict(source_meta[rel]):
+            unchanged.append(rel)
+        else:
+            changed.append(rel)
+    return added, changed, unchanged
+
+
+def _meta_dict(meta: Any) -> dict[str, str]:
+    """A metadata-file entry as plain strings, for comparing with the manifest's copy."""
+    if meta is None:
+        return {}
+    fields: Mapping[str, Any]
+    if dataclasses.is_dataclass(meta) and not isinstance(meta, type):
+        fields = dataclasses.asdict(meta)
+    elif isinstance(meta, Mapping):
+        fields = meta
+    else:
+        fields = vars(meta)
+    return {str(k): str(v) for k, v in fields.items() if v is not None and v != ""}

@@ -1,0 +1,104 @@
+"""BM25 over Japanese tokens: finds passages by their words, saves as plain files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from embeddings import LexicalIndex, tokenize
+
+PASSAGES = [
+    "地上デジタルテレビ放送の日本方式（ISDB-T）は2013年にボツワナが採用した。",
+    "国際電気通信連合（ITU）は電気通信に関する国連の専門機関であり、193か国が加盟している。",
+    "WCIT-12はドバイで開催され、国際電気通信規則（ITR）の改正が議論された。",
+    "今日は晴れで、午後から風が強くなる見込みです。",
+    "ASEAN諸国へのICTプロジェクトの展開を支援している。",
+]
+
+
+@pytest.fixture(scope="module")
+def lexical() -> LexicalIndex:
+    return LexicalIndex.build([tokenize(p) for p in PASSAGES])
+
+
+@pytest.mark.parametrize(
+    ("question", "row"),
+    [
+        ("ボツワナはいつ日本方式を採用しましたか", 0),
+        ("ITUの加盟国数は？", 1),
+        ("ドバイで開催された会議", 2),
+        ("明日の天気と風", 3),
+        ("ASEANでのICT展開", 4),
+        ("What is the ITU?", 1),
+        ("Where was WCIT-12 held?", 2),
+        ("ISDB-T adoption", 0),
+    ],
+)
+def test_finds_the_passage_that_shares_the_words(lexical, question, row):
+    hits = lexical.search(question, 3)
+    assert hits and hits[0][0] == row
+    assert all(score > 0 for _, score in hits)
+    assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+
+
+def test_unknown_words_find_nothing(lexical):
+    assert lexical.search("量子コンピュータ", 5) == []
+    assert lexical.search("", 5) == []
+    assert lexical.search("の、は。", 5) == []
+
+
+def test_scores_agree_with_textbook_bm25(lexical):
+    """Lucene BM25 (k1=1.5, b=0.75) computed by hand for a one-word query."""
+    docs = [tokenize(p) for p in PASSAGES]
+    avg = sum(len(d) for d in docs) / len(docs)
+    term = "電気"
+    df = sum(term in d for d in docs)
+    idf = np.log(1 + (len(docs) - df + 0.5) / (df + 0.5))
+    expected = []
+    for d in docs:
+        tf = d.count(term)
+        expected.append(idf * tf / (tf + 1.5 * (1 - 0.75 + 0.75 * len(d) / avg)) if tf else 0.0)
+    assert np.allclose(lexical.scores([term]), expected, atol=1e-5)
+
+
+def test_save_and_load_round_trip_as_plain_files(lexical, tmp_path):
+    target = tmp_path / "lexical"
+    lexical.save(target)
+    names = sorted(p.name for p in target.iterdir())
+    assert all(n.endswith((".npy", ".json")) for n in names)
+    for npy in target.glob("*.npy"):
+        np.load(npy, allow_pickle=False)  # raises if anything was pickled
+    for js in target.glob("*.json"):
+        json.loads(js.read_text(encoding="utf-8"))
+    loaded = LexicalIndex.load(target, len(PASSAGES))
+    for q in ("ボツワナ", "ITU 加盟", "天気"):
+        assert loaded.search(q, 5) == lexical.search(q, 5)
+
+
+def test_saving_is_deterministic(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    LexicalIndex.build([tokenize(p) for p in PASSAGES]).save(a)
+    LexicalIndex.build([tokenize(p) for p in PASSAGES]).save(b)
+    for f in a.iterdir():
+        if f.name != "params.index.json":
+            assert f.read_bytes() == (b / f.name).read_bytes(), f.name
+
+
+def test_load_refuses_another_passage_count(lexical, tmp_path):
+    lexical.save(tmp_path / "lx")
+    with pytest.raises(ValueError, match="covers 5 passages"):
+        LexicalIndex.load(tmp_path / "lx", 6)
+
+
+def test_empty_index(tmp_path):
+    empty = LexicalIndex.build([])
+    assert empty.search("何か", 3) == []
+    empty.save(tmp_path / "lx")
+    assert LexicalIndex.load(tmp_path / "lx", 0).search("何か", 3) == []
+
+
+def test_passages_without_words_are_indexable():
+    lx = LexicalIndex.build([tokenize("。。。"), tokenize("ボツワナ")])
+    assert [row for row, _ in lx.search("ボツワナ", 5)] == [1]
