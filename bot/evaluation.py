@@ -87,7 +87,9 @@ def load_cases(path: Path) -> list[EvalCase]:
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-            raise KotaeError(f"{path}:{number}: not a question object ({exc}). Each line needs at least a 'question' field.") from None
+            raise KotaeError(
+                f"{path}:{number}: not a question object ({exc}). Each line needs at least a 'question' field."
+            ) from None
     return cases
 
 
@@ -174,7 +176,8 @@ def summarize(results: Sequence[CaseResult]) -> dict[str, Any]:
 
 def _print_summary(summary: dict[str, Any], results: Sequence[CaseResult], out: TextIO) -> None:
     def row(name: str, h: dict[str, float]) -> str:
-        return f"  {name:<14} n={h['n']:<3} hit@1 {h['hit@1']:.2f}  hit@3 {h['hit@3']:.2f}  hit@5 {h['hit@5']:.2f}  MRR@10 {h['mrr@10']:.2f}"
+        scores = "  ".join(f"{k} {h[k]:.2f}" for k in ("hit@1", "hit@3", "hit@5", "mrr@10"))
+        return f"  {name:<16} n={h['n']:<3} {scores}"
 
     print("Retrieval (answerable questions):", file=out)
     print(row("all", summary["overall"]), file=out)
@@ -196,7 +199,8 @@ def _print_summary(summary: dict[str, Any], results: Sequence[CaseResult], out: 
         lat = summary["latency_ms"]
         print(f"Latency per question: median {lat['median']:.0f} ms, p95 {lat['p95']:.0f} ms", file=out)
     misses = [
-        r for r in results
+        r
+        for r in results
         if (r.case.answerable and (r.rank != 1 or not r.answered or r.quote_carries_answer is False))
         or (not r.case.answerable and r.answered)
     ]

@@ -16,6 +16,10 @@ from dataclasses import dataclass
 __all__ = ["Evidence", "weigh_evidence"]
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+# Ordinals name *which* meeting, round or edition: 第15回, 15th, 15回目, ２番目.
+_ORDINAL_JA = re.compile(r"第\s*(\d+)|(\d+)\s*(?:回目|番目)")
+_ORDINAL_EN = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.IGNORECASE)
+_ORDINAL_TEXT = re.compile(r"第\s*(\d+)|(\d+)\s*(?:回目|番目|st|nd|rd|th)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class Evidence:
     coverage: float  # share of the question's terms present in the quoted text (0..1)
     missing_numbers: tuple[str, ...]  # numbers asked about that no retrieved passage contains
     confidence: float
+    missing_ordinals: tuple[str, ...] = ()  # ordinals asked about (第15回, 15th) absent from the retrieved text
 
     def answers(self, threshold: float) -> bool:
         return self.confidence >= threshold
@@ -32,6 +37,19 @@ class Evidence:
 
 def _numbers(text: str) -> set[str]:
     return set(_NUMBER.findall(unicodedata.normalize("NFKC", text)))
+
+
+def ordinals(text: str) -> set[str]:
+    """Ordinal numbers in ``text``: 第15回 / 15th / 15回目 → {'15'}."""
+    norm = unicodedata.normalize("NFKC", text)
+    found = {a or b for a, b in _ORDINAL_JA.findall(norm)}
+    found |= set(_ORDINAL_EN.findall(norm))
+    return {str(int(n)) for n in found if n}
+
+
+def _text_ordinals(text: str) -> set[str]:
+    norm = unicodedata.normalize("NFKC", text)
+    return {str(int(a or b)) for a, b in _ORDINAL_TEXT.findall(norm) if a or b}
 
 
 def weigh_evidence(
@@ -44,12 +62,21 @@ def weigh_evidence(
     retrieved_texts: Iterable[str],
     coverage_weight: float = 0.1,
     missing_number_penalty: float = 0.05,
+    missing_ordinal_penalty: float = 0.3,
 ) -> Evidence:
     coverage = len(question_terms & quoted_terms) / len(question_terms) if question_terms else 0.0
     asked = _numbers(question)
     present: set[str] = set()
+    present_ordinals: set[str] = set()
     for text in retrieved_texts:
         present |= _numbers(text)
+        present_ordinals |= _text_ordinals(text)
     missing = tuple(sorted(asked - present))
-    confidence = sentence + coverage_weight * coverage - (missing_number_penalty if missing else 0.0)
-    return Evidence(sentence, dense, coverage, missing, confidence)
+    missing_ord = tuple(sorted(ordinals(question) - present_ordinals))
+    confidence = (
+        sentence
+        + coverage_weight * coverage
+        - (missing_number_penalty if missing else 0.0)
+        - (missing_ordinal_penalty if missing_ord else 0.0)
+    )
+    return Evidence(sentence, dense, coverage, missing, confidence, missing_ord)

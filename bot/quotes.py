@@ -11,7 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.retrieval import Candidate, SearchableIndex
+from bot.question_type import type_match
+from bot.retrieval import Candidate, SearchableIndex, sentence_text
+from bot.terms import coverage, term_stats, token_set
+from knowledge.passage import Passage
 
 __all__ = ["QuoteParams", "QuoteSpan", "select_quotes"]
 
@@ -20,9 +23,11 @@ __all__ = ["QuoteParams", "QuoteSpan", "select_quotes"]
 class QuoteParams:
     max_quotes: int = 3
     from_passages: int = 3  # how many of the top passages may give a quote
-    margin: float = 0.03  # a further quote must score within this of the best one
-    lexical_bonus: float = 0.1  # weight of the share of question terms found in a sentence
-    min_chars: int = 30  # a shorter best sentence is extended with the one after it
+    margin: float = 0.05  # a further quote must score within this of the best one
+    lexical_bonus: float = 0.3  # weight of the IDF-weighted share of question terms in a sentence
+    type_bonus: float = 0.2  # the sentence carries the answer type the question asks for
+    rank_penalty: float = 0.02  # per rank of the passage the sentence comes from
+    min_chars: int = 40  # a shorter sentence is extended with the one after it
 
 
 @dataclass(frozen=True)
@@ -40,9 +45,18 @@ def select_quotes(
     query_terms: set[str],
     tokenize: Callable[[str], list[str]],
     params: QuoteParams | None = None,
+    qtype: str | None = None,
 ) -> list[QuoteSpan]:
-    """Quotes in rank order: the best sentence of the top passage, plus close runners-up."""
+    """Quotes in rank order: the best sentence of the top passage, plus close runners-up.
+
+    A sentence scores its cosine to the question, plus the IDF-weighted share of the question's
+    terms it contains, plus a bonus when it carries the answer type ``qtype`` asks for (a place
+    for "where", a date for "when"...). Bare headings are never quoted; a short sentence is
+    extended with the one after it.
+    """
     params = params or QuoteParams()
+    custom = None if getattr(tokenize, "__name__", "") == "_default_tokenize" else tokenize
+    stats = term_stats(index, index.passages, custom) if query_terms else None
     scored: list[tuple[float, int, tuple[int, int, int]]] = []  # (score, rank, span)
     for rank, cand in enumerate(candidates[: params.from_passages]):
         passage = index.passages[cand.row]
@@ -52,11 +66,12 @@ def select_quotes(
         rows = np.asarray([s[2] for s in spans], dtype=np.int64)
         sims = np.asarray(index.sentence_vectors[rows], dtype=np.float32) @ qvec
         for sim, span in zip(sims, spans, strict=True):
-            text = passage.text[span[0] - passage.start : span[1] - passage.start]
-            bonus = 0.0
+            text = sentence_text(passage, span)
+            if is_heading(passage, text):
+                continue
+            bonus = params.type_bonus * type_match(qtype, text) - params.rank_penalty * rank
             if query_terms:
-                found = query_terms.intersection(tokenize(text))
-                bonus = params.lexical_bonus * len(found) / len(query_terms)
+                bonus += params.lexical_bonus * coverage(query_terms, token_set(text, custom), stats)
             scored.append((float(sim) + bonus, rank, span))
     if not scored:
         return []
@@ -67,12 +82,20 @@ def select_quotes(
             break
         cand = candidates[rank]
         start, end = span[0], span[1]
-        if not picked and end - start < params.min_chars:
+        if end - start < params.min_chars:
             end = _extend(index, cand.row, span)
         if any(q.row == cand.row and q.start < end and start < q.end for q in picked):
             continue
         picked.append(QuoteSpan(cand.row, start, end, score))
     return _merge_adjacent(index, picked)
+
+
+def is_heading(passage: Passage, text: str) -> bool:
+    """A bare heading: the text of one of the passage's section titles (or of its document title)."""
+    bare = "".join(text.split())
+    if not bare:
+        return True
+    return any(bare == "".join(s.split()) for s in passage.section)
 
 
 def _extend(index: SearchableIndex, row: int, span: tuple[int, int, int]) -> int:

@@ -15,9 +15,11 @@ from typing import Protocol
 import numpy as np
 
 from bot.query import Query
+from bot.question_type import question_type, type_match
+from bot.terms import TermStats, Tokenize, coverage, term_stats, token_set
 from knowledge.passage import Passage
 
-__all__ = ["Candidate", "RetrievalParams", "SearchableIndex", "retrieve"]
+__all__ = ["Candidate", "RetrievalParams", "SearchableIndex", "SentenceCues", "retrieve", "sentence_text"]
 
 
 class SearchableIndex(Protocol):
@@ -38,9 +40,16 @@ class SearchableIndex(Protocol):
 class RetrievalParams:
     pool: int = 40  # candidates taken from each ranker
     rerank: int = 15  # candidates rescored with their sentences
-    lexical_weight_ja: float = 0.15
-    lexical_weight_en: float = 0.03
-    sentence_weight: float = 1.0
+    # BM25 over Japanese morphemes is the strongest single signal for Japanese questions and
+    # noise for English ones (it can only match acronyms and numbers).
+    lexical_weight_ja: float = 0.3
+    lexical_weight_en: float = 0.0
+    # Sentence-level max-sim: strong for Japanese; the cross-lingual sentence similarities
+    # of a small model are noisier than the passage's, so English questions lean on the passage.
+    sentence_weight_ja: float = 1.0
+    sentence_weight_en: float = 0.25
+    sentence_type_weight: float = 0.05  # the sentence carries what the question type asks for
+    sentence_term_weight: float = 0.05  # IDF-weighted share of question terms in the sentence
 
 
 @dataclass(frozen=True)
@@ -62,23 +71,61 @@ def _sentence_scores(index: SearchableIndex, row: int, qvec: np.ndarray) -> list
     return [(float(sim), span) for sim, span in zip(sims, spans, strict=True)]
 
 
+@dataclass(frozen=True)
+class SentenceCues:
+    """What besides the vector says a sentence answers the question."""
+
+    qtype: str | None
+    terms: frozenset[str]
+    stats: TermStats | None
+    tokenize: Tokenize | None
+    type_weight: float
+    term_weight: float
+
+    def bonus(self, text: str) -> float:
+        value = self.type_weight * type_match(self.qtype, text) if self.type_weight else 0.0
+        if self.term_weight and self.terms:
+            value += self.term_weight * coverage(self.terms, token_set(text, self.tokenize), self.stats)
+        return value
+
+
+def sentence_text(passage: Passage, span: tuple[int, int, int]) -> str:
+    return passage.text[span[0] - passage.start : span[1] - passage.start]
+
+
 def retrieve(
     index: SearchableIndex,
     query: Query,
     qvec: np.ndarray,
     k: int,
     params: RetrievalParams | None = None,
+    terms: set[str] | frozenset[str] | None = None,
+    tokenize: Tokenize | None = None,
 ) -> list[Candidate]:
-    """The ``k`` best passages for ``query``, best first, near-duplicates removed."""
+    """The ``k`` best passages for ``query``, best first, near-duplicates removed.
+
+    ``terms`` are the question's content words (for sentence-level term coverage); ``tokenize``
+    is the tokenizer that made them (None: the index's own).
+    """
     params = params or RetrievalParams()
     if not index.passages:
         return []
+    ja = query.language == "ja"
+    cues = SentenceCues(
+        qtype=question_type(query.normalized),
+        terms=frozenset(terms or ()),
+        stats=term_stats(index, index.passages, tokenize) if terms and params.sentence_term_weight else None,
+        tokenize=tokenize,
+        type_weight=params.sentence_type_weight,
+        term_weight=params.sentence_term_weight,
+    )
     qvec = np.asarray(qvec, dtype=np.float32)
     dense = dict(index.search_dense(qvec, params.pool))
     lexical_raw = dict(index.search_lexical(query.normalized, params.pool))
     top_lex = max(lexical_raw.values(), default=0.0)
     lexical = {row: s / top_lex for row, s in lexical_raw.items()} if top_lex > 0 else {}
-    lex_weight = params.lexical_weight_ja if query.language == "ja" else params.lexical_weight_en
+    lex_weight = params.lexical_weight_ja if ja else params.lexical_weight_en
+    sentence_weight = params.sentence_weight_ja if ja else params.sentence_weight_en
 
     missing = [row for row in lexical if row not in dense]
     if missing:  # lexical-only candidates need their dense score too
@@ -88,9 +135,13 @@ def retrieve(
     first = sorted(dense, key=lambda r: dense[r] + lex_weight * lexical.get(r, 0.0), reverse=True)
     scored: list[Candidate] = []
     for row in first[: max(params.rerank, k)]:
-        sentences = _sentence_scores(index, row, qvec)
-        best_sim, best_span = max(sentences, default=(dense[row], None), key=lambda t: t[0])
-        score = dense[row] + params.sentence_weight * best_sim + lex_weight * lexical.get(row, 0.0)
+        passage = index.passages[row]
+        sentences = [
+            (sim + cues.bonus(sentence_text(passage, span)), sim, span)
+            for sim, span in _sentence_scores(index, row, qvec)
+        ]
+        best, best_sim, best_span = max(sentences, default=(dense[row], dense[row], None), key=lambda t: t[0])
+        score = dense[row] + sentence_weight * best + lex_weight * lexical.get(row, 0.0)
         scored.append(Candidate(row, dense[row], lexical.get(row, 0.0), best_sim, best_span, score))
     scored.sort(key=lambda c: c.score, reverse=True)
     return _drop_near_duplicates(index, scored, k)

@@ -36,3 +36,21 @@ def test_threshold_decides():
     ev = _weigh()
     assert ev.answers(ev.confidence)
     assert not ev.answers(ev.confidence + 0.001)
+
+
+def test_ordinals_in_questions():
+    from bot.evidence import ordinals
+
+    assert ordinals("第１５回の会合は？") == {"15"}
+    assert ordinals("the 13th Japan-US dialogue") == {"13"}
+    assert ordinals("2番目に採用した国") == {"2"}
+    assert ordinals("2013年の会合") == set()
+
+
+def test_missing_ordinal_is_a_strong_signal():
+    near_miss = _weigh(question="第15回の会合の成果は?", texts=("第14回会合を開催 15名が参加",))
+    match = _weigh(question="第14回の会合の成果は?", texts=("第14回会合を開催 15名が参加",))
+    assert near_miss.missing_ordinals == ("15",)
+    assert near_miss.missing_numbers == ()
+    assert match.missing_ordinals == ()
+    assert match.confidence - near_miss.confidence >= 0.25

@@ -1,5 +1,5 @@
-from bot.reply import Citation, Quote, Reply, RetrievedPassage
 from bot.render_text import render_text, reply_to_json
+from bot.reply import Citation, Quote, Reply, RetrievedPassage
 
 CITE = Citation(1, "白書", "wp.txt", ("第8節 国際戦略の推進", "1 重点課題"), 12, 13, None, "https://example.org/wp")
 PASSAGE = RetrievedPassage("wp.txt", "白書", CITE.section, 10, 14, "本文。\n合計14か国が採用。", 1.7)
@@ -7,7 +7,9 @@ PASSAGE = RetrievedPassage("wp.txt", "白書", CITE.section, 10, 14, "本文。\
 
 def _reply(answered=True):
     quotes = (Quote("合計14か国が採用。", 1),) if answered else ()
-    return Reply("何か国？", "ja", answered, "「白書」には次のように書かれています。", quotes, (CITE,), (PASSAGE,), "v1")
+    return Reply(
+        "何か国？", "ja", answered, "「白書」には次のように書かれています。", quotes, (CITE,), (PASSAGE,), "v1"
+    )
 
 
 def test_text_rendering_shows_quotes_with_their_numbers_and_sources():

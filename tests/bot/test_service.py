@@ -13,8 +13,14 @@ from bot.settings import Settings
 from tests.fakes import FakeEmbedder
 
 DOCS = {
-    "guide.md": "# 経費精算ガイド\n\n## 締め日\n\n経費精算の締め日は毎月25日です。\n遅れた場合は翌月に回ります。\n\n## 交通費\n\n交通費は実費を精算します。定期区間は対象外です。\n",
-    "security.txt": "情報セキュリティ規程\n\n1 パスワード\n\nパスワードは12文字以上とし、90日ごとに変更する。\n\n2 持ち出し\n\n社外への持ち出しには上長の承認が必要である。\n",
+    "guide.md": (
+        "# 経費精算ガイド\n\n## 締め日\n\n経費精算の締め日は毎月25日です。\n遅れた場合は翌月に回ります。\n\n"
+        "## 交通費\n\n交通費は実費を精算します。定期区間は対象外です。\n"
+    ),
+    "security.txt": (
+        "情報セキュリティ規程\n\n1 パスワード\n\nパスワードは12文字以上とし、90日ごとに変更する。\n\n"
+        "2 持ち出し\n\n社外への持ち出しには上長の承認が必要である。\n"
+    ),
 }
 
 
@@ -52,7 +58,9 @@ def test_refresh_after_answering_reuses_the_loaded_embedder(tmp_path):
     service = make_service(tmp_path, embedder)
     service.refresh(progress=False)
     service.answer("パスワードの長さは？")
-    (tmp_path / "docs" / "security.txt").write_text(DOCS["security.txt"] + "\n3 廃棄\n\n書類はシュレッダーで廃棄する。\n", encoding="utf-8")
+    (tmp_path / "docs" / "security.txt").write_text(
+        DOCS["security.txt"] + "\n3 廃棄\n\n書類はシュレッダーで廃棄する。\n", encoding="utf-8"
+    )
     report = service.refresh(progress=False)
     assert report.changed == ["security.txt"]
     assert "シュレッダー" in service.answer("書類の廃棄方法は？").quotes[0].text
@@ -85,7 +93,7 @@ def test_answers_keep_flowing_while_the_index_is_swapped(tmp_path):
         while not stop.is_set():
             try:
                 assert service.answer("交通費の精算は？").quotes
-            except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+            except BaseException as exc:
                 errors.append(exc)
                 return
 

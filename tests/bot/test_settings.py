@@ -48,7 +48,7 @@ def test_tokens_are_validated_and_never_shown(tmp_path):
     s = Settings.load({}, env={"SLACK_BOT_TOKEN": token, "SLACK_APP_TOKEN": "xoxb-wrong-kind-1234"})
     assert s.require_bot_token() == token
     assert token not in repr(s) and token not in str(s.slack_bot_token)
-    with pytest.raises(ConfigError, match="SLACK_APP_TOKEN.*xapp-"):
+    with pytest.raises(ConfigError, match=r"SLACK_APP_TOKEN.*xapp-"):
         s.require_app_token()
     with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET is not set"):
         s.require_signing_secret()

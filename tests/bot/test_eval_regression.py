@@ -1,0 +1,65 @@
+"""Quality guard: the development set through the real model and a real index of the bundled corpus.
+
+Thresholds sit a little under what the pipeline reaches (see docs/quality.md), so a change that
+makes answers worse fails here instead of silently shipping.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answer import AnswerParams, answer_in_full
+from bot.evaluation import load_cases, score_case, summarize
+
+DEV = Path(__file__).resolve().parents[2] / "eval" / "dev.jsonl"
+THRESHOLD = 0.86  # recommended abstain_threshold (docs/quality.md)
+
+
+@pytest.fixture(scope="module")
+def dev_run(answer_service):
+    params = AnswerParams(abstain_threshold=THRESHOLD)
+    index, embedder = answer_service.index, answer_service.embedder
+    cases = load_cases(DEV)
+    answers = [answer_in_full(index, embedder, c.question, params) for c in cases]
+    results = [score_case(c, a, 0.0) for c, a in zip(cases, answers, strict=True)]
+    return cases, answers, summarize(results)
+
+
+@pytest.mark.model
+def test_retrieval_quality_does_not_regress(dev_run):
+    _, _, summary = dev_run
+    overall, by_lang = summary["overall"], summary["by_lang"]
+    assert overall["hit@1"] >= 0.74
+    assert overall["hit@5"] >= 0.89
+    assert overall["mrr@10"] >= 0.80
+    assert by_lang["en"]["hit@1"] >= 0.64
+    assert by_lang["en"]["hit@5"] >= 0.85
+    assert summary["multi_all_in_top5"][0] >= 10
+    assert summary["top5_chars_mean"] <= 2000
+
+
+@pytest.mark.model
+def test_quotes_and_abstention_do_not_regress(dev_run):
+    _, _, summary = dev_run
+    assert summary["quote_carries_answer"] >= 0.73
+    assert summary["abstention"]["false_refusal_rate"] <= 0.06
+
+
+@pytest.mark.model
+def test_every_quote_is_verbatim_at_its_cited_lines(dev_run, answer_service):
+    _, answers, _ = dev_run
+    docs_dir = Path(answer_service.settings.docs_dir)
+    checked = 0
+    for result in answers:
+        reply = result.reply
+        citations = {c.n: c for c in reply.citations}
+        for quote in reply.quotes:
+            citation = citations[quote.citation]
+            lines = (docs_dir / citation.source).read_text(encoding="utf-8").splitlines(keepends=True)
+            cited = "".join(lines[citation.start_line - 1 : citation.end_line])
+            assert quote.text in cited, (reply.question, quote.text, citation)
+            assert any(quote.text in p.text for p in reply.passages if p.source == citation.source)
+            checked += 1
+    assert checked > 0
