@@ -14,7 +14,7 @@ from bot.query import parse_query
 from bot.question_type import question_type
 from bot.quotes import QuoteParams, select_quotes
 from bot.reply import Reply
-from bot.retrieval import RetrievalParams, SearchableIndex, retrieve
+from bot.retrieval import RetrievalParams, SearchableIndex, retrieve, sentence_similarities
 from bot.settings import DEFAULT_ABSTAIN_THRESHOLD
 
 __all__ = ["Answer", "AnswerIndex", "AnswerParams", "QueryEmbedder", "answer", "answer_in_full"]
@@ -75,8 +75,12 @@ def answer_in_full(
     for q in quotes:
         p = index.passages[q.row]
         quoted_terms.update(tokenize(p.text[q.start - p.start : q.end - p.start]))
+    best_sentence = max(
+        (sim for c in ranked for sim, _ in sentence_similarities(index, c.row, qvec)), default=0.0
+    )
     evidence = weigh_evidence(
-        sentence=quotes[0].score if quotes else 0.0,
+        sentence=best_sentence,
+        language=query.language,
         dense=ranked[0].dense if ranked else 0.0,
         question_terms=terms,
         quoted_terms=quoted_terms,

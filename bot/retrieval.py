@@ -19,7 +19,15 @@ from bot.question_type import question_type, type_match
 from bot.terms import TermStats, Tokenize, coverage, term_stats, token_set
 from knowledge.passage import Passage
 
-__all__ = ["Candidate", "RetrievalParams", "SearchableIndex", "SentenceCues", "retrieve", "sentence_text"]
+__all__ = [
+    "Candidate",
+    "RetrievalParams",
+    "SearchableIndex",
+    "SentenceCues",
+    "retrieve",
+    "sentence_similarities",
+    "sentence_text",
+]
 
 
 class SearchableIndex(Protocol):
@@ -62,7 +70,7 @@ class Candidate:
     score: float
 
 
-def _sentence_scores(index: SearchableIndex, row: int, qvec: np.ndarray) -> list[tuple[float, tuple[int, int, int]]]:
+def sentence_similarities(index: SearchableIndex, row: int, qvec: np.ndarray) -> list[tuple[float, tuple[int, int, int]]]:
     spans = index.passage_sentences(row)
     if not spans:
         return []
@@ -138,7 +146,7 @@ def retrieve(
         passage = index.passages[row]
         sentences = [
             (sim + cues.bonus(sentence_text(passage, span)), sim, span)
-            for sim, span in _sentence_scores(index, row, qvec)
+            for sim, span in sentence_similarities(index, row, qvec)
         ]
         best, best_sim, best_span = max(sentences, default=(dense[row], dense[row], None), key=lambda t: t[0])
         score = dense[row] + sentence_weight * best + lex_weight * lexical.get(row, 0.0)

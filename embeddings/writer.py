@@ -2,7 +2,8 @@
 
 A refresh turns every document into a :class:`DocEntry` — copied from the previous version when
 the document is unchanged, freshly chunked and embedded otherwise — and :func:`write_version`
-lays the entries out in path order: rows are numbered, ``passages.jsonl``, the two vector files,
+lays the entries out in path order: rows are numbered, ``passages.jsonl`` and its line offsets,
+the two vector files,
 the BM25 files and, last, ``manifest.json`` are written into a ``.tmp`` directory.
 """
 
@@ -18,9 +19,19 @@ from typing import Any
 import numpy as np
 
 from embeddings.index import Index
-from embeddings.layout import LEXICAL_DIR, MANIFEST, PASSAGES, SENTENCE_VECTORS, VECTORS, finalise_tree, open_private
+from embeddings.layout import (
+    LEXICAL_DIR,
+    MANIFEST,
+    PASSAGE_OFFSETS,
+    PASSAGES,
+    SENTENCE_VECTORS,
+    VECTORS,
+    finalise_tree,
+    open_private,
+)
 from embeddings.lexical import LexicalIndex
 from embeddings.manifest import FORMAT_VERSION, DocInfo, Manifest, manifest_to_json
+from embeddings.passage_table import checksum, line_offsets
 from embeddings.texts import EMBEDDING_TEXT_VERSION, passage_text, sentence_text
 from embeddings.tokenizer import TOKENIZER_VERSION, tokenize
 from embeddings.vector_store import NumpyVectorStore
@@ -73,8 +84,9 @@ def prepare_document(
     passage_texts: list[str] = []
     for p in chunks:
         spans = []
+        context = p.section[-1] if p.section else doc.title
         for start, end in split_sentences(doc.text, p.start, p.end):
-            text = sentence_text(doc.text[start:end])
+            text = sentence_text(doc.text[start:end], context)
             if not text:
                 continue
             if (start, end) not in sentence_rows:
@@ -168,8 +180,12 @@ def write_version(
             passages=(first, len(entry.records)),
             sentences=(sfirst, int(entry.sentence_vectors.shape[0])),
         )
-    with open_private(tmp_dir / PASSAGES, "w") as f:
-        f.writelines(line + "\n" for line in lines)
+    encoded = [(line + "\n").encode("utf-8") for line in lines]
+    data = b"".join(encoded)
+    with open_private(tmp_dir / PASSAGES) as f:
+        f.write(data)
+    with open_private(tmp_dir / PASSAGE_OFFSETS) as f:
+        np.save(f, line_offsets(encoded), allow_pickle=False)
     passages.save(tmp_dir / VECTORS)
     sentences.save(tmp_dir / SENTENCE_VECTORS)
     LexicalIndex.build(tokens).save(tmp_dir / LEXICAL_DIR)
@@ -184,6 +200,7 @@ def write_version(
         embedding_text=EMBEDDING_TEXT_VERSION,
         counts={"documents": len(documents), "passages": len(lines), "sentences": len(sentences)},
         documents=documents,
+        checksums={PASSAGES: checksum(data)},
     )
     with open_private(tmp_dir / MANIFEST, "w") as f:
         f.write(manifest_to_json(manifest))

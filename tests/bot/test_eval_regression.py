@@ -63,3 +63,13 @@ def test_every_quote_is_verbatim_at_its_cited_lines(dev_run, answer_service):
             assert any(quote.text in p.text for p in reply.passages if p.source == citation.source)
             checked += 1
     assert checked > 0
+
+
+@pytest.mark.model
+def test_questions_the_documents_cannot_answer_are_refused(answer_service):
+    off_topic = ["What's the capital of France?", "おすすめのラーメン屋は？", "Who won the 2022 World Cup?"]
+    near_miss = ["日米デジタルエコノミー対話の第15回って、結局どんな合意があった？"]
+    for question in off_topic + near_miss:
+        reply = answer_service.answer(question)
+        assert not reply.answered, question
+        assert not reply.quotes and reply.citations  # the closest sources are still offered

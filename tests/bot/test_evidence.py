@@ -1,3 +1,5 @@
+import pytest
+
 from bot.evidence import weigh_evidence
 
 
@@ -12,11 +14,18 @@ def _weigh(question="第14回の会合の成果は?", texts=("第14回会合を�
     )
 
 
-def test_coverage_raises_confidence():
+def test_coverage_is_reported_but_does_not_move_confidence():
     low = _weigh(quoted=frozenset())
     high = _weigh(quoted=frozenset({"会合", "成果", "14"}))
     assert high.coverage == 1.0 and low.coverage == 0.0
-    assert high.confidence > low.confidence
+    assert high.confidence == low.confidence
+
+
+def test_english_questions_get_the_cross_lingual_offset():
+    kwargs = dict(sentence=0.8, dense=0.8, question_terms=set(), quoted_terms=set(), retrieved_texts=[])
+    en = weigh_evidence(question="Where?", language="en", **kwargs)
+    ja = weigh_evidence(question="どこ?", language="ja", **kwargs)
+    assert en.confidence - ja.confidence == pytest.approx(0.035)
 
 
 def test_numbers_absent_from_retrieved_text_lower_confidence():

@@ -43,7 +43,7 @@ def test_index_holds_verbatim_passages_and_their_vectors(built, docs_dir, index_
         assert spans, i
         for start, end, row in spans:
             assert p.start <= start < end <= p.end
-            expected = fake_vector(sentence_text(text[start:end]))
+            expected = fake_vector(sentence_text(text[start:end], p.section[-1] if p.section else info.title))
             assert np.allclose(index.sentence_vectors[row], expected, atol=1e-6)
             seen_rows.add(row)
     assert seen_rows == set(range(index.sentence_vectors.shape[0]))
@@ -174,7 +174,7 @@ CORRUPTIONS: dict[str, tuple[Callable[[Path], object], str]] = {
         _edit_manifest(lambda m: m["counts"].update(documents=7)),
         "counts 7 documents",
     ),
-    "sentence row outside its document": (_sentence_row_outside, "sentence rows"),
+    "sentence row outside its document": (_sentence_row_outside, "passages.jsonl cannot be read"),
     "missing lexical file": (
         lambda v: (v / "lexical" / "vocab.index.json").unlink(),
         "vocab.index.json",
@@ -260,3 +260,9 @@ def test_a_version_that_stays_broken_is_reported(built, index_dir, monkeypatch):
     monkeypatch.setattr(index_module, "_current_version", lambda path: "20000101T000000Z-gone")
     with pytest.raises(IndexCorruptError, match="which is missing"):
         open_index(index_dir)
+
+
+def test_sentences_are_embedded_under_their_heading():
+    assert sentence_text("  合計14か国が採用。\n", "ア 地上デジタル放送") == "ア 地上デジタル放送：合計14か国が採用。"
+    assert sentence_text("本文。", "") == "本文。"
+    assert sentence_text(" \n ", "見出し") == ""
