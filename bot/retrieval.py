@@ -70,7 +70,9 @@ class Candidate:
     score: float
 
 
-def sentence_similarities(index: SearchableIndex, row: int, qvec: np.ndarray) -> list[tuple[float, tuple[int, int, int]]]:
+def sentence_similarities(
+    index: SearchableIndex, row: int, qvec: np.ndarray
+) -> list[tuple[float, tuple[int, int, int]]]:
     spans = index.passage_sentences(row)
     if not spans:
         return []
