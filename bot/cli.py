@@ -202,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    settings: Settings | None = None
     try:
         settings = _settings(args)
         if args.command == "ask":
@@ -217,6 +218,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown command {args.command!r}")
     except KotaeError as exc:
         print(f"kotae: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # disk full, read-only folder, I/O error: the previous index is intact
+        where = settings.index_dir if settings is not None else "the index folder"
+        target = f" ({exc.filename})" if exc.filename else ""
+        print(
+            f"kotae: error: could not write the index folder {where}{target}: {exc.strerror or exc}. "
+            "Free disk space or make the folder writable, then run the command again; "
+            "the previous index is untouched.",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         print("kotae: interrupted; the previous index is intact.", file=sys.stderr)

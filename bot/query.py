@@ -13,7 +13,12 @@ __all__ = ["Query", "detect_language", "parse_query"]
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
 _SLACK_TOKEN = re.compile(r"<[@#!][^>]*>")  # <@U123>, <#C123|name>, <!channel>
-_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Control and format characters (bidi overrides, zero-width) and lone surrogates, which a
+# terminal in another encoding produces and which cannot be encoded for the model.
+_CONTROL = re.compile(
+    r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ufffd\ud800-\udfff]"
+)
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 
 # Japanese era names → first year minus one, so that 平成25年 becomes 2013年.
@@ -44,7 +49,7 @@ def _era_to_western(match: re.Match[str]) -> str:
 
 
 def parse_query(question: str) -> Query:
-    text = question.strip()
+    text = _SURROGATE.sub("\ufffd", question).strip()  # printable and encodable everywhere
     normalized = unicodedata.normalize("NFKC", text)
     normalized = _SLACK_TOKEN.sub(" ", normalized)
     normalized = _CONTROL.sub("", normalized)

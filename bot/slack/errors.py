@@ -34,11 +34,11 @@ def _question_text(body: dict[str, Any]) -> str:
 
 
 def make_error_handler(private: bool, logger: logging.Logger) -> Callable[..., None]:
-    def handle_error(error: Exception, body: dict[str, Any], client: WebClient) -> None:
-        where = where_from_body(body)
+    def handle_error(error: Exception, body: dict[str, Any], client: WebClient, context: Any) -> None:
+        where = where_from_body(body) if getattr(context, "authorize_result", None) else None
         code = _slack_error(error)
         event = body.get("event") or {}
-        context = {
+        details = {
             "error_type": type(error).__name__,
             "slack_error": code,
             "event_type": event.get("type") or body.get("type") or body.get("command"),
@@ -47,8 +47,10 @@ def make_error_handler(private: bool, logger: logging.Logger) -> Callable[..., N
         }
         # slack_sdk errors carry the API response, never the token; the stack trace stays in
         # the log only.
-        logger.error("slack: listener failed %s", context, exc_info=error)
+        logger.error("slack: listener failed %s", details, exc_info=error)
         text = render_notice(labels_for(guess_language(_question_text(body))).apology)
+        if getattr(context, "authorize_result", None) is None:
+            return  # not a verified, authorised request: its body names no place we may post to
         response_url = body.get("response_url")
         try:
             if response_url:

@@ -31,6 +31,7 @@ from bot.slack.questions import (
     is_ignorable_message,
     mentions,
 )
+from knowledge.errors import KotaeError
 
 __all__ = ["Asking", "Policy"]
 
@@ -67,11 +68,12 @@ class Asking:
         self.feedback = feedback
         self.seen = seen
         self.logger = logger
+        self._reload_failure = ""
 
     # -- the one path every entry point takes -------------------------------------------------
     def answer(self, question: str, entry: str, channel: str) -> Reply:
         started = time.monotonic()
-        self.service.reload_if_changed()
+        self._reload()
         reply = self.service.answer(question)
         top = max((p.score for p in reply.passages), default=None)
         self.logger.info(json.dumps({
@@ -82,6 +84,16 @@ class Asking:
             "index_version": reply.index_version,
         }, ensure_ascii=False))
         return reply
+
+    def _reload(self) -> None:
+        """Swap in a refreshed index; a damaged one is reported once and the loaded one kept."""
+        try:
+            self.service.reload_if_changed()
+        except KotaeError as error:
+            message = str(error)
+            if message != self._reload_failure:
+                self._reload_failure = message
+                self.logger.error("slack: refreshed index not loaded, still serving the previous one: %s", message)
 
     def claim(self, channel: str, ts: str) -> bool:
         """True once per message: Slack sends both app_mention and message for a mention."""

@@ -23,12 +23,17 @@ def socket_mode_handler(app: App, app_token: str, logger: logging.Logger | None 
 
 
 def _with_health(inner: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
-    """Answer ``GET /healthz`` (for load balancers) before handing over to Bolt."""
+    """Answer ``GET /healthz`` (for load balancers), and refuse a request whose signature
+    timestamp is not a number, before handing over to Bolt (whose verifier would raise on it)."""
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO") == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
+        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+        if timestamp is not None and not timestamp.strip().isdigit():
+            start_response("401 Unauthorized", [("Content-Type", "text/plain")])
+            return [b"invalid request"]
         return inner(environ, start_response)
 
     return wsgi

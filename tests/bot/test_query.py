@@ -32,3 +32,10 @@ def test_empty_questions_are_recognised():
     assert parse_query("<@U0123456>").is_empty
     assert parse_query("？！…").is_empty
     assert not parse_query("ITU?").is_empty
+
+
+def test_lone_surrogates_from_a_mis_decoded_terminal_are_dropped():
+    q = parse_query("ボツワナ\udc82\udca0は？")
+    assert q.normalized == "ボツワナは?"
+    assert "\ufffd" in q.text
+    q.text.encode("utf-8")  # printable: no lone surrogate left
