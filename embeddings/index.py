@@ -12,15 +12,16 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from embeddings.layout import CURRENT, LEXICAL_DIR, PASSAGES, SENTENCE_VECTORS, VECTORS, VERSIONS
+from embeddings.layout import CURRENT, LEXICAL_DIR, PASSAGE_OFFSETS, PASSAGES, SENTENCE_VECTORS, VECTORS, VERSIONS
 from embeddings.layout import current_version as _current_version
 from embeddings.lexical import LexicalIndex
 from embeddings.manifest import DocInfo, Manifest, corrupt, incompatibility, read_manifest
+from embeddings.passage_table import PassageTable, SentenceSpan
 from embeddings.texts import EMBEDDING_TEXT_VERSION
 from embeddings.tokenizer import TOKENIZER_VERSION
 from embeddings.vector_store import NumpyVectorStore
@@ -29,7 +30,6 @@ from knowledge.passage import ChunkSettings, Passage
 
 __all__ = ["Index", "SentenceSpan", "open_index"]
 
-SentenceSpan = tuple[int, int, int]  # (start, end, sentence_row); offsets in the document text
 
 
 class Index:
@@ -42,7 +42,7 @@ class Index:
         version: str,
         manifest: Manifest,
         passages: Sequence[Passage],
-        sentences: Sequence[tuple[SentenceSpan, ...]],
+        sentences: Sequence[tuple[SentenceSpan, ...]] | None = None,
         vector_store: NumpyVectorStore,
         sentence_store: NumpyVectorStore,
         lexical: LexicalIndex | None = None,
@@ -50,8 +50,19 @@ class Index:
         self.path = path
         self.version = version
         self.manifest = manifest
-        self.passages: Sequence[Passage] = tuple(passages)
-        self._sentences = tuple(sentences)
+        # A PassageTable (as loaded from disk) parses passages on first use; plain sequences
+        # (built in memory) come with their sentence spans.
+        self.passages: Sequence[Passage]
+        self._sentences_of: Callable[[int], tuple[SentenceSpan, ...]]
+        if isinstance(passages, PassageTable):
+            self.passages = passages
+            self._sentences_of = passages.sentences
+        else:
+            if sentences is None:
+                raise ValueError("sentences are required with passages given as a plain sequence")
+            self.passages = tuple(passages)
+            spans = tuple(sentences)
+            self._sentences_of = lambda i: spans[i]
         self.vector_store = vector_store
         self.sentence_store = sentence_store
         self._lexical = lexical
@@ -86,11 +97,11 @@ class Index:
 
     def passage_sentences(self, i: int) -> list[SentenceSpan]:
         """Sentences inside passage ``i``: ``(start, end, sentence_row)``, in text order."""
-        return list(self._sentences[i])
+        return list(self._sentences_of(i))
 
     def score_sentences(self, i: int, query: np.ndarray) -> list[tuple[int, int, float]]:
         """``(start, end, cosine)`` of each sentence of passage ``i`` against a query vector."""
-        spans = self._sentences[i]
+        spans = self._sentences_of(i)
         if not spans:
             return []
         q = np.asarray(query, dtype=np.float32).reshape(self.dim)
@@ -170,7 +181,7 @@ def _load(
     )
     if reason:
         raise IndexMismatchError(f"The index at {index_dir} was {reason}. Run `kotae index --full` to rebuild it.")
-    passages, sentences = _read_passages(vdir, manifest)
+    passages = PassageTable(vdir, PASSAGES, PASSAGE_OFFSETS, manifest)
     n_passages = manifest.counts["passages"]
     n_sentences = manifest.counts["sentences"]
     vectors = _load_store(vdir, VECTORS, manifest, n_passages, "passages")
@@ -183,7 +194,6 @@ def _load(
         version=version,
         manifest=manifest,
         passages=passages,
-        sentences=sentences,
         vector_store=vectors,
         sentence_store=sentence_vectors,
         lexical=None if for_refresh else _load_lexical(vdir, n_passages),
@@ -214,51 +224,3 @@ def _load_store(vdir: Path, name: str, manifest: Manifest, rows: int, kind: str)
             f"{rows}×{manifest.dim} {manifest.vector_dtype}",
         )
     return store
-
-
-def _read_passages(vdir: Path, manifest: Manifest) -> tuple[list[Passage], list[tuple[SentenceSpan, ...]]]:
-    path = vdir / PASSAGES
-    n_sentences = manifest.counts["sentences"]
-    passages: list[Passage] = []
-    sentences: list[tuple[SentenceSpan, ...]] = []
-    try:
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                row = len(passages)
-                d = json.loads(line)
-                info = manifest.documents[d["doc"]]
-                first, count = info.passages
-                sfirst, scount = info.sentences
-                start, end, text = int(d["start"]), int(d["end"]), str(d["text"])
-                if not first <= row < first + count or end - start != len(text) or start < 0:
-                    raise ValueError(f"passage {row} does not fit its document entry")
-                spans = tuple((int(s), int(e), int(r)) for s, e, r in d["sentences"])
-                if any(not sfirst <= r < sfirst + scount or r >= n_sentences for *_, r in spans):
-                    raise ValueError(f"passage {row} names sentence rows outside its document")
-                passages.append(
-                    Passage(
-                        doc_path=d["doc"],
-                        ordinal=int(d["ordinal"]),
-                        start=start,
-                        end=end,
-                        start_line=int(d["start_line"]),
-                        end_line=int(d["end_line"]),
-                        section=tuple(str(s) for s in d["section"]),
-                        text=text,
-                        page=d.get("page"),
-                        end_page=d.get("end_page"),
-                    )
-                )
-                sentences.append(spans)
-    except FileNotFoundError:
-        raise corrupt(vdir, f"{PASSAGES} is missing") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise corrupt(vdir, f"{PASSAGES} cannot be read ({exc})") from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise corrupt(vdir, f"{PASSAGES} is inconsistent ({type(exc).__name__}: {exc})") from None
-    if len(passages) != manifest.counts["passages"]:
-        raise corrupt(
-            vdir,
-            f"{PASSAGES} holds {len(passages)} passages but the manifest counts {manifest.counts['passages']}",
-        )
-    return passages, sentences

@@ -32,6 +32,7 @@ __all__ = [
     "LOCK",
     "MANIFEST",
     "PASSAGES",
+    "PASSAGE_OFFSETS",
     "SENTENCE_VECTORS",
     "TMP_SUFFIX",
     "VECTORS",
@@ -53,6 +54,7 @@ LOCK = ".lock"
 TMP_SUFFIX = ".tmp"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
+PASSAGE_OFFSETS = "passages.offsets.npy"
 VECTORS = "vectors.npy"
 SENTENCE_VECTORS = "sentence_vectors.npy"
 LEXICAL_DIR = "lexical"

@@ -2,14 +2,17 @@
 
 On disk it is the files ``bm25s`` writes with ``allow_pickle=False``: three ``.npy`` arrays of
 the sparse score matrix plus ``vocab.index.json`` and ``params.index.json``; it is loaded the
-same way, memory-mapped. The vocabulary is numbered in sorted order so that the same passages
+same way, memory-mapped, but read with plain numpy: scoring a query is a sum of a few columns
+of that matrix, and importing ``bm25s`` (which imports scipy) costs ~0.4 s of every cold
+start, so ``bm25s`` is only imported to build. The vocabulary is numbered in sorted order so that the same passages
 always give byte-identical files. BM25 statistics are corpus-wide, so the lexical index is
 rebuilt from all passages on every refresh (tokenising is fast; embedding is what is cached).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +34,21 @@ _FILES = (
 
 
 class LexicalIndex:
-    """Row-numbered BM25: row ``i`` is the ``i``-th passage of the index."""
+    """Row-numbered BM25: row ``i`` is the ``i``-th passage of the index.
 
-    def __init__(self, bm25: Any, num_docs: int) -> None:
-        self._bm25 = bm25  # None when there are no passages
+    Held as the CSC score matrix ``bm25s`` computes (column ``t`` holds token ``t``'s BM25
+    contribution to each passage containing it) and the token → column vocabulary.
+    """
+
+    def __init__(self, bm25: Any, num_docs: int, *, arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                 vocab: Mapping[str, int] | None = None) -> None:
+        self._bm25 = bm25  # the bm25s object when built here (for saving); None when loaded or empty
         self.num_docs = num_docs
+        if arrays is None and bm25 is not None:
+            arrays = (bm25.scores["data"], bm25.scores["indices"], bm25.scores["indptr"])
+            vocab = bm25.vocab_dict
+        self._arrays = arrays
+        self._vocab: Mapping[str, int] = vocab or {}
 
     @classmethod
     def build(cls, token_lists: Sequence[Sequence[str]]) -> LexicalIndex:
@@ -65,33 +78,44 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, directory: Path, num_docs: int) -> LexicalIndex:
-        """Open files written by :meth:`save`; ``ValueError``/``OSError`` when they are damaged."""
+        """Open files written by :meth:`save` (memory-mapped); ``ValueError``/``OSError`` when damaged."""
         missing = cls.missing_files(directory, num_docs)
         if missing:
             raise FileNotFoundError(f"missing {', '.join(missing)}")
         if num_docs == 0:
             return cls(None, 0)
-        import bm25s
-
-        bm25 = bm25s.BM25.load(str(directory), mmap=True, allow_pickle=False, show_progress=False)
-        found = bm25.scores.get("num_docs")
+        data, indices, indptr = (
+            np.load(directory / name, mmap_mode="r", allow_pickle=False) for name in _FILES[:3]
+        )
+        params = json.loads((directory / _FILES[4]).read_text(encoding="utf-8"))
+        vocab = json.loads((directory / _FILES[3]).read_text(encoding="utf-8"))
+        if not isinstance(params, dict) or not isinstance(vocab, dict):
+            raise ValueError("the BM25 parameter or vocabulary file does not hold an object")
+        found = params.get("num_docs")
         if found != num_docs:
             raise ValueError(f"the BM25 index covers {found} passages, not {num_docs}")
-        indptr = bm25.scores["indptr"]
-        if len(indptr) < 1 or int(indptr[-1]) != len(bm25.scores["data"]):
+        if data.ndim != 1 or indices.shape != data.shape or indptr.ndim != 1:
+            raise ValueError("the BM25 score matrix has the wrong shape")
+        if len(indptr) < 1 or int(indptr[-1]) != len(data) or int(indptr[0]) != 0:
             raise ValueError("the BM25 score matrix is inconsistent")
-        return cls(bm25, num_docs)
+        if len(indices) and int(indices.max()) >= num_docs:
+            raise ValueError("the BM25 score matrix names passages beyond the index")
+        return cls(None, num_docs, arrays=(data, indices, indptr), vocab=vocab)
 
     def scores(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every passage for the query ``tokens`` (zeros when none is known)."""
-        if self._bm25 is None:
-            return np.zeros(self.num_docs, dtype=np.float32)
-        vocab = self._bm25.vocab_dict
-        limit = len(self._bm25.scores["indptr"]) - 1
-        ids = [vocab[t] for t in tokens if t in vocab and vocab[t] < limit]
-        if not ids:
-            return np.zeros(self.num_docs, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
+        out = np.zeros(self.num_docs, dtype=np.float32)
+        if self._arrays is None:
+            return out
+        data, indices, indptr = self._arrays
+        limit = len(indptr) - 1
+        for t in tokens:  # repeats count again, as in bm25s
+            col = self._vocab.get(t)
+            if col is None or not 0 <= col < limit:
+                continue
+            start, end = int(indptr[col]), int(indptr[col + 1])
+            out[indices[start:end]] += data[start:end]  # a passage appears once per column
+        return out
 
     def search(self, query_text: str, k: int) -> list[tuple[int, float]]:
         """Top ``k`` ``(row, score)`` for a question; only passages sharing a word with it."""

@@ -27,7 +27,9 @@ __all__ = [
     "read_manifest",
 ]
 
-FORMAT_VERSION = 1
+# 2: passages.offsets.npy beside passages.jsonl, and a checksum of passages.jsonl in the
+# manifest, so that an index opens without parsing every passage.
+FORMAT_VERSION = 2
 REBUILD = "Run `kotae index --full` to rebuild it."
 
 
@@ -78,6 +80,7 @@ class Manifest:
     embedding_text: str
     counts: Mapping[str, int]
     documents: Mapping[str, DocInfo]
+    checksums: Mapping[str, str] = field(default_factory=dict)  # file name -> "crc32:…"
 
 
 def corrupt(where: Path, detail: str) -> IndexCorruptError:
@@ -94,6 +97,7 @@ def manifest_to_json(m: Manifest) -> str:
         "tokenizer": m.tokenizer,
         "embedding_text": m.embedding_text,
         "counts": dict(m.counts),
+        "checksums": dict(sorted(m.checksums.items())),
         "documents": {rel: info.to_json() for rel, info in sorted(m.documents.items())},
     }
     return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
@@ -157,6 +161,7 @@ def read_manifest(version_dir: Path) -> Manifest:
             embedding_text=str(raw["embedding_text"]),
             counts=counts,
             documents=documents,
+            checksums={str(k): str(v) for k, v in (raw.get("checksums") or {}).items()},
         )
         for key in ("documents", "passages", "sentences"):
             if counts[key] < 0:

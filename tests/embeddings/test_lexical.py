@@ -102,3 +102,19 @@ def test_empty_index(tmp_path):
 def test_passages_without_words_are_indexable():
     lx = LexicalIndex.build([tokenize("。。。"), tokenize("ボツワナ")])
     assert [row for row, _ in lx.search("ボツワナ", 5)] == [1]
+
+
+def test_loaded_index_scores_exactly_as_bm25s_does_without_importing_it(tmp_path):
+    import bm25s
+
+    target = tmp_path / "lexical"
+    built = LexicalIndex.build([tokenize(p) for p in PASSAGES])
+    built.save(target)
+    loaded = LexicalIndex.load(target, len(PASSAGES))
+    oracle = bm25s.BM25.load(str(target), mmap=True, allow_pickle=False, show_progress=False)
+    for query in ("ITU 加盟国", "地上デジタル放送 日本方式 日本方式", "無関係な語"):
+        tokens = tokenize(query)
+        ids = [oracle.vocab_dict[t] for t in tokens if t in oracle.vocab_dict]
+        expected = np.asarray(oracle.get_scores_from_ids(ids), np.float32) if ids else np.zeros(len(PASSAGES))
+        np.testing.assert_array_equal(loaded.scores(tokens), expected)
+        np.testing.assert_array_equal(built.scores(tokens), expected)
