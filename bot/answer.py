@@ -25,8 +25,11 @@ class QueryEmbedder(Protocol):
 
 
 class AnswerIndex(SearchableIndex, Protocol):
-    version: str
-    documents: Mapping[str, DocLabel]
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def documents(self) -> Mapping[str, DocLabel]: ...
 
 
 @dataclass(frozen=True)

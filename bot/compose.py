@@ -16,9 +16,14 @@ __all__ = ["LEADS", "DocLabel", "compose_reply", "refusal"]
 class DocLabel(Protocol):
     """What a reply needs to know about a document (``embeddings.DocInfo`` has it)."""
 
-    title: str
-    url: str | None
-    kind: str
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def url(self) -> str | None: ...
+
+    @property
+    def kind(self) -> str: ...
 
 
 LEADS = {

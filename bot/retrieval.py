@@ -9,6 +9,7 @@ questions over Japanese text, so their weight depends on the question.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,9 +34,14 @@ __all__ = [
 class SearchableIndex(Protocol):
     """The part of :class:`embeddings.Index` that retrieval uses."""
 
-    passages: list[Passage]
-    vectors: np.ndarray
-    sentence_vectors: np.ndarray
+    @property
+    def passages(self) -> Sequence[Passage]: ...
+
+    @property
+    def vectors(self) -> np.ndarray: ...
+
+    @property
+    def sentence_vectors(self) -> np.ndarray: ...
 
     def search_dense(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]: ...
 

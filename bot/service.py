@@ -77,13 +77,14 @@ class AnswerService:
 
                     self._embedder = load_embedder(self._settings.model)
                 embedder = self._embedder
+        assert embedder is not None
         return embedder
 
     def _open(self) -> AnswerIndex:
         from embeddings import open_index
 
-        index: Any = open_index(self._settings.index_dir, expect_embedder_id=self.embedder_id)
-        return index  # type: ignore[no-any-return]
+        index: AnswerIndex = open_index(self._settings.index_dir, expect_embedder_id=self.embedder_id)
+        return index
 
     # -- building and refreshing ------------------------------------------------------------
     def ensure_index(
@@ -107,7 +108,8 @@ class AnswerService:
         """Bring the index up to date with the documents folder, then serve the result."""
         from embeddings import refresh_index
 
-        factory = (lambda model: self._embedder) if self._embedder is not None else None
+        loaded = self._embedder  # a model already in memory is reused, not loaded again
+        factory: Any = (lambda model: loaded) if loaded is not None else None
         report = refresh_index(
             self._settings.docs_dir,
             self._settings.index_dir,

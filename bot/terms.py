@@ -11,7 +11,7 @@ import math
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 from knowledge.passage import Passage
@@ -73,7 +73,7 @@ _stats: weakref.WeakKeyDictionary[object, TermStats] = weakref.WeakKeyDictionary
 _stats_lock = threading.Lock()
 
 
-def term_stats(index: object, passages: list[Passage], tokenize: Tokenize | None = None) -> TermStats:
+def term_stats(index: object, passages: Sequence[Passage], tokenize: Tokenize | None = None) -> TermStats:
     """IDF table for ``index`` (built on first use, then kept as long as the index lives)."""
     with _stats_lock:
         try:

@@ -78,10 +78,13 @@ def new_version_id() -> str:
 
 
 def make_private_dir(path: Path) -> None:
-    """Create ``path`` (and parents) if missing; the directory itself is owner-only."""
-    if not path.is_dir():
-        path.mkdir(parents=True, exist_ok=True, mode=_DIR_MODE)
-        os.chmod(path, _DIR_MODE)
+    """Create ``path`` and any missing parents, each owner-only (0700)."""
+    if path.is_dir():
+        return
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for folder in reversed(missing):  # outermost first; each new folder owner-only, whatever the umask
+        folder.mkdir(mode=_DIR_MODE, exist_ok=True)
+        os.chmod(folder, _DIR_MODE)
 
 
 @contextlib.contextmanager

@@ -4,14 +4,15 @@ On disk it is the files ``bm25s`` writes with ``allow_pickle=False``: three ``.n
 the sparse score matrix plus ``vocab.index.json`` and ``params.index.json``; it is loaded the
 same way, memory-mapped, but read with plain numpy: scoring a query is a sum of a few columns
 of that matrix, and importing ``bm25s`` (which imports scipy) costs ~0.4 s of every cold
-start, so ``bm25s`` is only imported to build. The vocabulary is numbered in sorted order so that the same passages
-always give byte-identical files. BM25 statistics are corpus-wide, so the lexical index is
+start, so ``bm25s`` is only imported to build. The vocabulary is numbered in sorted order so
+that the same passages always give byte-identical files. BM25 statistics are corpus-wide, so the lexical index is
 rebuilt from all passages on every refresh (tokenising is fast; embedding is what is cached).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,14 @@ class LexicalIndex:
     contribution to each passage containing it) and the token → column vocabulary.
     """
 
-    def __init__(self, bm25: Any, num_docs: int, *, arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-                 vocab: Mapping[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        bm25: Any,
+        num_docs: int,
+        *,
+        arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+        vocab: Mapping[str, int] | None = None,
+    ) -> None:
         self._bm25 = bm25  # the bm25s object when built here (for saving); None when loaded or empty
         self.num_docs = num_docs
         if arrays is None and bm25 is not None:
@@ -57,6 +64,8 @@ class LexicalIndex:
             return cls(None, 0)
         import bm25s
 
+        # bm25s sets its own logger to DEBUG on import; Kotae's log level decides instead.
+        logging.getLogger("bm25s").setLevel(logging.NOTSET)
         vocab = {tok: i for i, tok in enumerate(sorted({t for ts in token_lists for t in ts}))}
         ids = [[vocab[t] for t in ts] for ts in token_lists]
         bm25 = bm25s.BM25(**BM25_PARAMS)
@@ -84,9 +93,7 @@ class LexicalIndex:
             raise FileNotFoundError(f"missing {', '.join(missing)}")
         if num_docs == 0:
             return cls(None, 0)
-        data, indices, indptr = (
-            np.load(directory / name, mmap_mode="r", allow_pickle=False) for name in _FILES[:3]
-        )
+        data, indices, indptr = (np.load(directory / name, mmap_mode="r", allow_pickle=False) for name in _FILES[:3])
         params = json.loads((directory / _FILES[4]).read_text(encoding="utf-8"))
         vocab = json.loads((directory / _FILES[3]).read_text(encoding="utf-8"))
         if not isinstance(params, dict) or not isinstance(vocab, dict):

@@ -1,20 +1,34 @@
-"""Kotae in Slack: rendering (pure), the Bolt app factory, serving, and a local stand-in."""
+"""Kotae in Slack: rendering (pure), the Bolt app factory, serving, and a local stand-in.
 
-from bot.slack.answering import Answerer
-from bot.slack.app import build_app, build_client
-from bot.slack.blocks import Rendered, render_notice, render_reply
-from bot.slack.cli import add_serve_parser, run_serve
-from bot.slack.serving import HttpServer, socket_mode_handler
+Names are loaded on first use, so that ``kotae ask`` (which registers the ``serve`` command)
+does not pay for importing Bolt.
+"""
 
-__all__ = [  # noqa: RUF022 - grouped: rendering, the app, running it
-    "Rendered",
-    "render_notice",
-    "render_reply",
-    "Answerer",
-    "build_app",
-    "build_client",
-    "HttpServer",
-    "add_serve_parser",
-    "run_serve",
-    "socket_mode_handler",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    # rendering
+    "Rendered": "bot.slack.blocks",
+    "render_notice": "bot.slack.blocks",
+    "render_reply": "bot.slack.blocks",
+    # the app
+    "Answerer": "bot.slack.answering",
+    "build_app": "bot.slack.app",
+    "build_client": "bot.slack.app",
+    # running it
+    "HttpServer": "bot.slack.serving",
+    "add_serve_parser": "bot.slack.cli",
+    "run_serve": "bot.slack.cli",
+    "socket_mode_handler": "bot.slack.serving",
+}
+
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'bot.slack' has no attribute {name!r}")
+    return getattr(importlib.import_module(_WHERE[name]), name)

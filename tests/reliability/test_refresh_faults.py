@@ -169,12 +169,6 @@ def test_many_refreshes_racing_give_one_consistent_index(changed, tmp_path):
     assert leftovers(index) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Importing bm25s sets logging.getLogger('bm25s') to DEBUG, so every `kotae index` prints "
-    "'DEBUG bm25s: Building index from IDs' through the CLI's root handler (configured at WARNING). "
-    "Fix: in embeddings/lexical.py, after `import bm25s`, set logging.getLogger('bm25s') to WARNING "
-    "(or let it propagate at the root's level)."
-))
 def test_kotae_index_prints_no_library_debug_lines(tmp_path):
     run = run_indexer(write_tree(tmp_path / "docs", DOCS), tmp_path / "index")
     assert run.code == 0, run.stderr

@@ -222,13 +222,6 @@ def test_index_lock_and_feedback_files_are_owner_only_even_with_umask_0(tmp_path
     assert oct(stat.S_IMODE(log.path.stat().st_mode)) == "0o600"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "embeddings/layout.py make_private_dir creates missing parents with mkdir(parents=True), "
-    "which gives them 0o777 & ~umask: under umask 0 the data folder ($KOTAE_DATA_DIR/indexes) "
-    "is world-writable, so another local user can rename the index folder and plant their own "
-    "passages. Fix: create each missing parent with mode 0o700 (walk the parents and mkdir "
-    "them one by one, or os.makedirs under a temporary umask 0o077)."
-))
 def test_folders_created_for_the_index_are_not_world_writable(tmp_path, permissive_umask):
     index = tmp_path / "data" / "indexes" / "docs-1234"
     build(write_tree(tmp_path / "docs", DOCS_V2), index, FakeEmbedderFactory())
