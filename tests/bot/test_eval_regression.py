@@ -1,6 +1,6 @@
 """Quality guard: the development set through the real model and a real index of the bundled corpus.
 
-Thresholds sit a little under what the pipeline reaches (see docs/quality.md), so a change that
+Thresholds sit a little under what the pipeline reaches (see "Answer quality" in BENCHMARKS.md), so a change that
 makes answers worse fails here instead of silently shipping.
 """
 
@@ -12,14 +12,14 @@ import pytest
 
 from bot.answer import AnswerParams, answer_in_full
 from bot.evaluation import load_cases, score_case, summarize
+from bot.settings import DEFAULT_ABSTAIN_THRESHOLD
 
 DEV = Path(__file__).resolve().parents[2] / "eval" / "dev.jsonl"
-THRESHOLD = 0.86  # recommended abstain_threshold (docs/quality.md)
 
 
 @pytest.fixture(scope="module")
 def dev_run(answer_service):
-    params = AnswerParams(abstain_threshold=THRESHOLD)
+    params = AnswerParams(abstain_threshold=DEFAULT_ABSTAIN_THRESHOLD)  # as shipped
     index, embedder = answer_service.index, answer_service.embedder
     cases = load_cases(DEV)
     answers = [answer_in_full(index, embedder, c.question, params) for c in cases]
@@ -36,15 +36,16 @@ def test_retrieval_quality_does_not_regress(dev_run):
     assert overall["mrr@10"] >= 0.80
     assert by_lang["en"]["hit@1"] >= 0.64
     assert by_lang["en"]["hit@5"] >= 0.85
-    assert summary["multi_all_in_top5"][0] >= 10
+    assert summary["multi_all_in_top5"][0] >= 12
     assert summary["top5_chars_mean"] <= 2000
 
 
 @pytest.mark.model
 def test_quotes_and_abstention_do_not_regress(dev_run):
     _, _, summary = dev_run
-    assert summary["quote_carries_answer"] >= 0.73
+    assert summary["quote_carries_answer"] >= 0.76
     assert summary["abstention"]["false_refusal_rate"] <= 0.06
+    assert summary["abstention"]["recall"] >= 0.15  # near misses naming a missing ordinal
 
 
 @pytest.mark.model
