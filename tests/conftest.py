@@ -56,3 +56,20 @@ def corpus_copy(tmp_path) -> Path:
     target = tmp_path / "docs"
     shutil.copytree(bundled_docs_dir(), target)
     return target
+
+
+@pytest.fixture(scope="module")
+def standin():
+    """A local Slack stand-in (Web API, Socket Mode, response URLs), one per test module."""
+    from bot.slack.standin import StandIn
+
+    with StandIn() as server:
+        yield server
+
+
+@pytest.fixture
+def slack(standin):
+    """The module's stand-in with an empty call record and no leftover faults."""
+    standin.recorder.clear()
+    standin.unknown_channels.clear()
+    return standin

@@ -17,19 +17,6 @@ from tests.slack.conftest import SIGNING_SECRET, HttpBot, make_settings
 from tests.slack.fakes import FakeAnswerer, LogWatcher
 
 
-@pytest.fixture(scope="module")
-def standin() -> Iterator[StandIn]:
-    with StandIn() as server:
-        yield server
-
-
-@pytest.fixture
-def slack(standin: StandIn) -> StandIn:
-    standin.recorder.clear()
-    standin.unknown_channels.clear()
-    return standin
-
-
 @pytest.fixture
 def logs() -> Iterator[LogWatcher]:
     """Every log line of every logger during the test (root handler at DEBUG)."""

@@ -24,9 +24,13 @@ SIGNING_SECRET = "0123456789abcdef0123456789abcdef"
 
 def make_settings(standin: StandIn, data_dir: Path, **changes: Any) -> Settings:
     base = Settings(
-        docs_dir=data_dir / "docs", index_dir=data_dir / "index", data_dir=data_dir,
-        slack_bot_token=Secret(BOT_TOKEN), slack_app_token=Secret(APP_TOKEN),
-        slack_signing_secret=Secret(SIGNING_SECRET), api_base_url=standin.api_url,
+        docs_dir=data_dir / "docs",
+        index_dir=data_dir / "index",
+        data_dir=data_dir,
+        slack_bot_token=Secret(BOT_TOKEN),
+        slack_app_token=Secret(APP_TOKEN),
+        slack_signing_secret=Secret(SIGNING_SECRET),
+        api_base_url=standin.api_url,
         feedback_path=data_dir / "feedback.jsonl",
     )
     return base.with_(**changes)
@@ -43,20 +47,6 @@ def logs() -> Iterator[LogWatcher]:
     yield watcher
     logger.removeHandler(watcher)
     logger.setLevel(previous)
-
-
-@pytest.fixture(scope="module")
-def standin() -> Iterator[StandIn]:
-    with StandIn() as server:
-        yield server
-
-
-@pytest.fixture
-def slack(standin: StandIn) -> StandIn:
-    """The module's stand-in with an empty call record and no leftover faults."""
-    standin.recorder.clear()
-    standin.unknown_channels.clear()
-    return standin
 
 
 @dataclass
