@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"overlap in characters [{_ENV['chunk_overlap']}; default 80]",
     )
+    index.add_argument(
+        "--ann",
+        action="store_true",
+        default=None,
+        help=f"also build an approximate (HNSW) search graph, for very large corpora [{_ENV['ann']}; default false]",
+    )
     index.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _common(index)
 
@@ -111,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    keys = ("docs_dir", "index_dir", "model", "top_k", "chunk_chars", "chunk_overlap")
+    keys = ("docs_dir", "index_dir", "model", "top_k", "chunk_chars", "chunk_overlap", "ann")
     overrides: dict[str, Any] = {k: getattr(args, k, None) for k in keys}
     if getattr(args, "docs_pos", None):
         overrides["docs_dir"] = args.docs_pos

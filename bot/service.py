@@ -119,6 +119,7 @@ class AnswerService:
             progress=progress,
             on_problem=on_problem,
             embedder_factory=factory,
+            ann=self._settings.ann,
         )
         self.reload_if_changed()
         return report

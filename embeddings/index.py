@@ -14,10 +14,20 @@ import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from embeddings.layout import CURRENT, LEXICAL_DIR, PASSAGE_OFFSETS, PASSAGES, SENTENCE_VECTORS, VECTORS, VERSIONS
+from embeddings.layout import (
+    ANN_GRAPH,
+    CURRENT,
+    LEXICAL_DIR,
+    PASSAGE_OFFSETS,
+    PASSAGES,
+    SENTENCE_VECTORS,
+    VECTORS,
+    VERSIONS,
+)
 from embeddings.layout import current_version as _current_version
 from embeddings.lexical import LexicalIndex
 from embeddings.manifest import DocInfo, Manifest, corrupt, incompatibility, read_manifest
@@ -46,6 +56,7 @@ class Index:
         vector_store: NumpyVectorStore,
         sentence_store: NumpyVectorStore,
         lexical: LexicalIndex | None = None,
+        ann_store: Any | None = None,
     ) -> None:
         self.path = path
         self.version = version
@@ -65,6 +76,7 @@ class Index:
             self._sentences_of = lambda i: spans[i]
         self.vector_store = vector_store
         self.sentence_store = sentence_store
+        self.ann_store = ann_store  # an UsearchVectorStore when the index was built with --ann
         self._lexical = lexical
         self._lexical_lock = threading.Lock()
 
@@ -111,7 +123,12 @@ class Index:
 
     # -- search ----------------------------------------------------------------------------
     def search_dense(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Exact top-``k`` passages by cosine similarity to ``qvec``: ``(row, score)``."""
+        """Top-``k`` passages by cosine similarity to ``qvec``: ``(row, score)``.
+
+        Exact over the vector matrix, or approximate through the HNSW graph when the index has one.
+        """
+        if self.ann_store is not None:
+            return self.ann_store.search(qvec, k)
         return self.vector_store.search(qvec, k)
 
     def search_lexical(self, query: str, k: int) -> list[tuple[int, float]]:
@@ -186,6 +203,7 @@ def _load(
     n_sentences = manifest.counts["sentences"]
     vectors = _load_store(vdir, VECTORS, manifest, n_passages, "passages")
     sentence_vectors = _load_store(vdir, SENTENCE_VECTORS, manifest, n_sentences, "sentences")
+    ann_store = _load_ann(vdir) if manifest.ann and not for_refresh else None
     missing = LexicalIndex.missing_files(vdir / LEXICAL_DIR, n_passages)
     if missing:
         raise corrupt(vdir, f"lexical index files are missing ({', '.join(missing)})")
@@ -197,7 +215,20 @@ def _load(
         vector_store=vectors,
         sentence_store=sentence_vectors,
         lexical=None if for_refresh else _load_lexical(vdir, n_passages),
+        ann_store=ann_store,
     )
+
+
+def _load_ann(vdir: Path) -> Any:
+    from embeddings.ann import UsearchVectorStore
+
+    path = vdir / ANN_GRAPH
+    if not path.is_file():
+        raise corrupt(vdir, f"{ANN_GRAPH} (the approximate search graph) is missing")
+    try:
+        return UsearchVectorStore.load(path)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise corrupt(vdir, f"{ANN_GRAPH} cannot be read ({exc})") from None
 
 
 def _load_lexical(vdir: Path, n_passages: int) -> LexicalIndex:

@@ -57,6 +57,7 @@ PASSAGES = "passages.jsonl"
 PASSAGE_OFFSETS = "passages.offsets.npy"
 VECTORS = "vectors.npy"
 SENTENCE_VECTORS = "sentence_vectors.npy"
+ANN_GRAPH = "vectors.usearch"  # optional HNSW graph over vectors.npy
 LEXICAL_DIR = "lexical"
 
 _DIR_MODE = 0o700

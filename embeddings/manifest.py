@@ -81,6 +81,7 @@ class Manifest:
     counts: Mapping[str, int]
     documents: Mapping[str, DocInfo]
     checksums: Mapping[str, str] = field(default_factory=dict)  # file name -> "crc32:…"
+    ann: bool = False  # an approximate (HNSW) graph over the passage vectors is part of this version
 
 
 def corrupt(where: Path, detail: str) -> IndexCorruptError:
@@ -98,6 +99,7 @@ def manifest_to_json(m: Manifest) -> str:
         "embedding_text": m.embedding_text,
         "counts": dict(m.counts),
         "checksums": dict(sorted(m.checksums.items())),
+        "ann": m.ann,
         "documents": {rel: info.to_json() for rel, info in sorted(m.documents.items())},
     }
     return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
@@ -162,6 +164,7 @@ def read_manifest(version_dir: Path) -> Manifest:
             counts=counts,
             documents=documents,
             checksums={str(k): str(v) for k, v in (raw.get("checksums") or {}).items()},
+            ann=bool(raw.get("ann", False)),
         )
         for key in ("documents", "passages", "sentences"):
             if counts[key] < 0:

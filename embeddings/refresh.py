@@ -85,8 +85,12 @@ def refresh_index(
     progress: bool = True,
     on_problem: OnProblem | None = None,
     embedder_factory: EmbedderFactory | Callable[[str], Embedder] | None = None,
+    ann: bool = False,
 ) -> RefreshReport:
     """Make the index at ``index_dir`` reflect the documents in ``docs_dir``.
+
+    ``ann`` adds an approximate (HNSW, ``usearch``) graph for dense search; switching it on or
+    off rewrites the version without embedding anything again.
 
     ``embedder_factory(model) -> Embedder`` replaces :func:`~embeddings.embedder.load_embedder`
     (tests inject a fake). If it also has ``embedder_id(model) -> str``, the id is known without
@@ -101,7 +105,7 @@ def refresh_index(
     make_private_dir(index_path / VERSIONS)
     with index_lock(index_path):
         clean_leftovers(index_path)
-        run = _Run(Path(docs_dir), index_path, model, chunking, factory, on_problem, progress)
+        run = _Run(Path(docs_dir), index_path, model, chunking, factory, on_problem, progress, ann)
         report = run.execute(full=full)
     return dataclasses.replace(report, seconds=round(time.perf_counter() - started, 3))
 
@@ -118,8 +122,10 @@ class _Run:
         factory: EmbedderFactory | Callable[[str], Embedder],
         on_problem: OnProblem | None,
         progress: bool,
+        ann: bool = False,
     ) -> None:
         self.docs_dir, self.index_dir, self.model, self.chunking = docs_dir, index_dir, model, chunking
+        self.ann = ann
         self.factory = factory
         self.on_problem: OnProblem = on_problem or (lambda problem: None)
         self.progress = progress
@@ -162,8 +168,12 @@ class _Run:
         removed = sorted(rel for rel in old_docs if rel not in sources)
         kept = [rel for rel in sources if rel not in hashes and rel in old_docs] if reuse else []
 
-        same_words = previous is not None and previous.manifest.tokenizer == TOKENIZER_VERSION
-        if reuse and previous is not None and same_words and not (added or changed or removed):
+        same_files = (
+            previous is not None
+            and previous.manifest.tokenizer == TOKENIZER_VERSION
+            and previous.manifest.ann == self.ann
+        )
+        if reuse and previous is not None and same_files and not (added or changed or removed):
             return RefreshReport(
                 unchanged=unchanged,
                 failed=self.failed,
@@ -269,7 +279,7 @@ class _Run:
         tmp = self.index_dir / VERSIONS / (version + TMP_SUFFIX)
         tmp.mkdir(mode=0o700)
         try:
-            write_version(tmp, entries, embedder_id=self.target_id, dim=dim, chunking=self.chunking)
+            write_version(tmp, entries, embedder_id=self.target_id, dim=dim, chunking=self.chunking, ann=self.ann)
             publish_version(self.index_dir, tmp, version)
         except BaseException:
             with contextlib.suppress(OSError):

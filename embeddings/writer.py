@@ -10,6 +10,7 @@ the BM25 files and, last, ``manifest.json`` are written into a ``.tmp`` director
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -20,6 +21,7 @@ import numpy as np
 
 from embeddings.index import Index
 from embeddings.layout import (
+    ANN_GRAPH,
     LEXICAL_DIR,
     MANIFEST,
     PASSAGE_OFFSETS,
@@ -160,8 +162,12 @@ def write_version(
     embedder_id: str,
     dim: int,
     chunking: ChunkSettings,
+    ann: bool = False,
 ) -> Manifest:
-    """Write a complete version into ``tmp_dir`` (which must exist) and flush it to disk."""
+    """Write a complete version into ``tmp_dir`` (which must exist) and flush it to disk.
+
+    With ``ann``, an HNSW graph over the passage vectors is written too (needs ``usearch``).
+    """
     passages = NumpyVectorStore(dim)
     sentences = NumpyVectorStore(dim)
     documents: dict[str, DocInfo] = {}
@@ -187,6 +193,11 @@ def write_version(
     with open_private(tmp_dir / PASSAGE_OFFSETS) as f:
         np.save(f, line_offsets(encoded), allow_pickle=False)
     passages.save(tmp_dir / VECTORS)
+    if ann:
+        from embeddings.ann import UsearchVectorStore
+
+        UsearchVectorStore.build(passages.matrix).save(tmp_dir / ANN_GRAPH)
+        os.chmod(tmp_dir / ANN_GRAPH, 0o600)
     sentences.save(tmp_dir / SENTENCE_VECTORS)
     LexicalIndex.build(tokens).save(tmp_dir / LEXICAL_DIR)
     manifest = Manifest(
@@ -201,6 +212,7 @@ def write_version(
         counts={"documents": len(documents), "passages": len(lines), "sentences": len(sentences)},
         documents=documents,
         checksums={PASSAGES: checksum(data)},
+        ann=ann,
     )
     with open_private(tmp_dir / MANIFEST, "w") as f:
         f.write(manifest_to_json(manifest))

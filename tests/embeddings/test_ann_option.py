@@ -1,0 +1,50 @@
+"""The optional approximate (HNSW) search graph: built on request, used for dense search,
+switched on and off without embedding anything again, and checked at load."""
+
+from __future__ import annotations
+
+import pytest
+
+from embeddings import open_index
+from knowledge.errors import IndexCorruptError
+from tests.embeddings.helpers import DOCS, build, write_docs
+from tests.fakes import FakeEmbedderFactory, fake_vector
+
+pytest.importorskip("usearch")
+
+
+def test_dense_search_through_the_graph_matches_exact_search(tmp_path):
+    docs = write_docs(tmp_path / "docs", DOCS)
+    build(docs, tmp_path / "exact", FakeEmbedderFactory())
+    build(docs, tmp_path / "ann", FakeEmbedderFactory(), ann=True)
+    exact, approx = open_index(tmp_path / "exact"), open_index(tmp_path / "ann")
+    assert exact.ann_store is None and approx.ann_store is not None
+    assert (approx.version_dir / "vectors.usearch").stat().st_mode & 0o077 == 0
+    for question in ("ボツワナはいつ日本方式を採用した？", "国際電気通信連合の本部", "天気予報"):
+        q = fake_vector(question)
+        want = exact.search_dense(q, 3)
+        got = approx.search_dense(q, 3)
+        assert [row for row, _ in got] == [row for row, _ in want]  # tiny graph: exact recall
+        assert [s for _, s in got] == pytest.approx([s for _, s in want], abs=1e-2)  # f16 graph
+
+
+def test_switching_the_graph_on_and_off_rewrites_without_embedding(tmp_path):
+    docs = write_docs(tmp_path / "docs", DOCS)
+    index = tmp_path / "index"
+    build(docs, index, FakeEmbedderFactory())
+    factory = FakeEmbedderFactory()
+    on = build(docs, index, factory, ann=True)
+    assert not on.nothing_changed and on.passages_embedded == 0 and factory.texts == []
+    assert open_index(index).manifest.ann
+    assert build(docs, index, FakeEmbedderFactory(), ann=True).nothing_changed
+    off = build(docs, index, FakeEmbedderFactory(), ann=False)
+    assert not off.nothing_changed and off.passages_embedded == 0
+    assert open_index(index).ann_store is None
+
+
+def test_a_missing_graph_is_reported_with_the_fix(tmp_path):
+    docs = write_docs(tmp_path / "docs", DOCS)
+    build(docs, tmp_path / "index", FakeEmbedderFactory(), ann=True)
+    (open_index(tmp_path / "index").version_dir / "vectors.usearch").unlink()
+    with pytest.raises(IndexCorruptError, match="kotae index --full"):
+        open_index(tmp_path / "index")
