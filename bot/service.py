@@ -15,7 +15,7 @@ from typing import Any
 from bot.answer import Answer, AnswerIndex, AnswerParams, QueryEmbedder, answer_in_full
 from bot.reply import Reply
 from bot.settings import Settings
-from knowledge.errors import DocumentError, IndexMissingError
+from knowledge.errors import DocumentError, IndexMissingError, KotaeError
 
 __all__ = ["AnswerService", "params_from_settings"]
 
@@ -38,6 +38,7 @@ class AnswerService:
         self._embedder = embedder
         self._params = params or params_from_settings(settings)
         self._index: AnswerIndex | None = None
+        self._unloadable: str | None = None  # a published version that failed to load
         self._lock = threading.Lock()
 
     # -- what it serves ---------------------------------------------------------------------
@@ -130,11 +131,15 @@ class AnswerService:
 
         current = self._index
         version = current_version(self._settings.index_dir)
-        if current is not None and version == current.version:
+        if version is None or (current is not None and version == current.version):
             return False
-        if version is None:
-            return False
-        fresh = self._open()
+        if current is not None and version == self._unloadable:
+            return False  # already reported; keep serving the loaded index without re-reading it
+        try:
+            fresh = self._open()
+        except KotaeError:
+            self._unloadable = version
+            raise
         with self._lock:
             self._index = fresh
         return True

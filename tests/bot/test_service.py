@@ -136,3 +136,25 @@ def test_missing_index_says_how_to_build_it(tmp_path):
     service = make_service(tmp_path)
     with pytest.raises(IndexMissingError, match="kotae index"):
         service.answer("何か")
+
+
+def test_a_damaged_refresh_is_reported_once_and_the_loaded_index_keeps_serving(tmp_path):
+    import os
+    import shutil
+
+    from knowledge.errors import IndexCorruptError
+
+    service = make_service(tmp_path)
+    service.refresh(progress=False)
+    good = service.index_version
+    index = tmp_path / "index"
+    shutil.copytree(index / "versions" / good, index / "versions" / "damaged")
+    (index / "versions" / "damaged" / "manifest.json").write_text("{not json", encoding="utf-8")
+    os.symlink("versions/damaged", index / "current.tmp")
+    os.replace(index / "current.tmp", index / "current")
+
+    with pytest.raises(IndexCorruptError, match="kotae index --full"):
+        service.reload_if_changed()
+    assert service.reload_if_changed() is False  # not read again
+    assert service.index_version == good
+    assert "25日" in service.answer("経費精算の締め日は？").quotes[0].text
