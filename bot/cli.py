@@ -169,14 +169,12 @@ def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 def _service_ready(settings: Settings) -> Any:
     from bot.service import AnswerService
 
-    service = AnswerService(settings)
-    from knowledge.errors import IndexMissingError
-
-    try:
-        _ = service.index
-    except IndexMissingError:
+    def announce() -> None:
         print(f"No index yet for {settings.docs_dir}; building it once (later questions reuse it)…", file=sys.stderr)
-        report = service.refresh(progress=True, on_problem=_report_problem)
+
+    service = AnswerService(settings)
+    report = service.ensure_index(progress=True, on_problem=_report_problem, before_build=announce)
+    if report is not None:
         _print_refresh(report, settings)
     return service
 

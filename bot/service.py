@@ -89,15 +89,23 @@ class AnswerService:
 
     # -- building and refreshing ------------------------------------------------------------
     def ensure_index(
-        self, *, progress: bool = True, on_problem: Callable[[DocumentError], None] | None = None
+        self,
+        *,
+        progress: bool = True,
+        on_problem: Callable[[DocumentError], None] | None = None,
+        before_build: Callable[[], None] | None = None,
     ) -> Any | None:
-        """Build the index when there is none yet; returns the refresh report, or None."""
+        """Build the index when there is none yet; returns the refresh report, or None.
+
+        ``before_build`` runs just before a build starts (the CLI says what is about to happen).
+        """
         try:
             _ = self.index
             return None
         except IndexMissingError:
-            report = self.refresh(progress=progress, on_problem=on_problem)
-            return report
+            if before_build is not None:
+                before_build()
+            return self.refresh(progress=progress, on_problem=on_problem)
 
     def refresh(
         self,

