@@ -40,11 +40,26 @@ def _usearch() -> Any:
 
 
 class UsearchVectorStore:
-    """Rows ``0..n-1`` of L2-normalised vectors in an HNSW graph; inner product = cosine."""
+    """Rows ``0..n-1`` of L2-normalised vectors in an HNSW graph; inner product = cosine.
 
-    def __init__(self, index: Any, dim: int) -> None:
+    The graph stores float16 copies, whose rounding reorders near-ties around rank ``k``. Given
+    the exact matrix (``rescore_with``), a search takes ``oversample × k`` candidates from the
+    graph and ranks them by their exact float32 scores: a few hundred row reads per query.
+    """
+
+    def __init__(self, index: Any, dim: int, *, exact: np.ndarray | None = None, oversample: int = 4) -> None:
         self._index = index
         self.dim = dim
+        self.exact = exact
+        self.oversample = oversample
+
+    def rescore_with(self, matrix: np.ndarray, oversample: int = 4) -> UsearchVectorStore:
+        """Rank graph candidates by ``matrix`` (rows = keys), taking ``oversample × k`` of them."""
+        if matrix.shape[0] != len(self) or matrix.shape[1] != self.dim:
+            raise ValueError(f"the matrix is {matrix.shape}, the graph has {len(self)} × {self.dim}")
+        self.exact = matrix
+        self.oversample = max(1, int(oversample))
+        return self
 
     @classmethod
     def build(cls, matrix: np.ndarray, params: HnswParams | None = None, *, threads: int = 0) -> UsearchVectorStore:
@@ -75,8 +90,14 @@ class UsearchVectorStore:
             raise ValueError(f"query has {q.shape[0]} dimensions, the index has {self.dim}")
         if k <= 0 or len(self) == 0:
             return []
-        found = self._index.search(q, min(k, len(self)))
-        return [(int(key), 1.0 - float(d)) for key, d in zip(found.keys, found.distances, strict=True)]
+        if self.exact is None:
+            found = self._index.search(q, min(k, len(self)))
+            return [(int(key), 1.0 - float(d)) for key, d in zip(found.keys, found.distances, strict=True)]
+        found = self._index.search(q, min(k * self.oversample, len(self)))
+        rows = np.sort(np.asarray(found.keys, dtype=np.int64))  # ascending: sequential page reads
+        scores = np.asarray(self.exact[rows], dtype=np.float32) @ q
+        best = np.argsort(-scores, kind="stable")[:k]
+        return [(int(rows[i]), float(scores[i])) for i in best]
 
     def save(self, path: Path) -> None:
         self._index.save(str(path))

@@ -203,7 +203,7 @@ def _load(
     n_sentences = manifest.counts["sentences"]
     vectors = _load_store(vdir, VECTORS, manifest, n_passages, "passages")
     sentence_vectors = _load_store(vdir, SENTENCE_VECTORS, manifest, n_sentences, "sentences")
-    ann_store = _load_ann(vdir) if manifest.ann and not for_refresh else None
+    ann_store = _load_ann(vdir, vectors.matrix) if manifest.ann and not for_refresh else None
     missing = LexicalIndex.missing_files(vdir / LEXICAL_DIR, n_passages)
     if missing:
         raise corrupt(vdir, f"lexical index files are missing ({', '.join(missing)})")
@@ -219,14 +219,14 @@ def _load(
     )
 
 
-def _load_ann(vdir: Path) -> Any:
+def _load_ann(vdir: Path, matrix: np.ndarray) -> Any:
     from embeddings.ann import UsearchVectorStore
 
     path = vdir / ANN_GRAPH
     if not path.is_file():
         raise corrupt(vdir, f"{ANN_GRAPH} (the approximate search graph) is missing")
     try:
-        return UsearchVectorStore.load(path)
+        return UsearchVectorStore.load(path).rescore_with(matrix)
     except (OSError, ValueError, RuntimeError) as exc:
         raise corrupt(vdir, f"{ANN_GRAPH} cannot be read ({exc})") from None
 

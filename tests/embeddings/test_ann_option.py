@@ -25,7 +25,8 @@ def test_dense_search_through_the_graph_matches_exact_search(tmp_path):
         want = exact.search_dense(q, 3)
         got = approx.search_dense(q, 3)
         assert [row for row, _ in got] == [row for row, _ in want]  # tiny graph: exact recall
-        assert [s for _, s in got] == pytest.approx([s for _, s in want], abs=1e-2)  # f16 graph
+        # candidates from the float16 graph, ranked and scored by the exact float32 vectors
+        assert [s for _, s in got] == pytest.approx([s for _, s in want], abs=1e-6)
 
 
 def test_switching_the_graph_on_and_off_rewrites_without_embedding(tmp_path):
@@ -48,3 +49,30 @@ def test_a_missing_graph_is_reported_with_the_fix(tmp_path):
     (open_index(tmp_path / "index").version_dir / "vectors.usearch").unlink()
     with pytest.raises(IndexCorruptError, match="kotae index --full"):
         open_index(tmp_path / "index")
+
+
+def test_graph_candidates_are_reranked_by_exact_scores():
+    import numpy as np
+
+    from embeddings.ann import UsearchVectorStore
+
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal(64).astype(np.float32)
+    # 40 near-copies of one direction: float16 rounding alone cannot order them
+    rows = base + 1e-3 * rng.standard_normal((40, 64)).astype(np.float32)
+    rows = np.vstack([rows, rng.standard_normal((200, 64)).astype(np.float32)])
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    q = (base / np.linalg.norm(base)).astype(np.float32)
+    exact = rows @ q
+    want = [int(i) for i in np.argsort(-exact, kind="stable")[:10]]
+
+    store = UsearchVectorStore.build(rows)
+    store.expansion_search = 256
+    assert [r for r, _ in store.search(q, 10)] != want  # the graph's own float16 order is off
+    store.rescore_with(rows, oversample=4)
+    got = store.search(q, 10)
+
+    assert [r for r, _ in got] == want
+    assert [s for _, s in got] == pytest.approx([float(exact[i]) for i in want], abs=1e-6)
+    with pytest.raises(ValueError, match="graph has 240"):
+        store.rescore_with(rows[:10])
