@@ -164,7 +164,9 @@ def soak(bot: subprocess.Popen, slack, sender, P, minutes: float, rate: float) -
     while time.monotonic() < end:
         channel = f"D0SOAK{n:06d}" if n % 2 else f"C0SOAK{n:06d}"
         question = QUESTIONS[n % len(QUESTIONS)]
-        event = P.message(question, channel=channel) if n % 2 else P.mention(question, channel=channel)
+        user = f"U0SOAK{n % 50:04d}"  # 50 askers, each well under the per-user rate limit
+        event = (P.message(question, channel=channel, user=user) if n % 2
+                 else P.mention(question, channel=channel, user=user))
         body = P.event_callback(event)
         sent_at[channel] = time.monotonic()
         if sender.event(body).status != 200:

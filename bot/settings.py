@@ -48,6 +48,17 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
     ("http_port", "KOTAE_HTTP_PORT", "port for the HTTP Events API server (default 3000)"),
     ("feedback_path", "KOTAE_FEEDBACK", "append-only feedback log (default: data dir/feedback.jsonl)"),
     ("api_base_url", "KOTAE_SLACK_API_URL", "Slack Web API base URL (tests and stand-ins only)"),
+    (
+        "max_pending",
+        "KOTAE_MAX_PENDING",
+        "Slack questions queued or being answered at once; beyond it the asker is told to ask "
+        "again in a minute (default 100)",
+    ),
+    (
+        "user_rate",
+        "KOTAE_USER_RATE",
+        "Slack questions one user may ask per minute; beyond it a 'slow down' reply (default 20, 0 = no limit)",
+    ),
 )
 
 _ENV = {attr: env for attr, env, _ in SETTINGS_HELP}
@@ -122,6 +133,8 @@ class Settings:
     http_port: int = 3000
     feedback_path: Path = field(default=Path("feedback.jsonl"))
     api_base_url: str | None = None
+    max_pending: int = 100
+    user_rate: int = 20
 
     @property
     def chunking(self) -> ChunkSettings:
@@ -168,6 +181,8 @@ class Settings:
             http_port=_int(raw("http_port"), 3000, "http_port", minimum=0),
             feedback_path=Path(feedback).expanduser() if feedback else data_dir / "feedback.jsonl",
             api_base_url=raw("api_base_url"),
+            max_pending=_int(raw("max_pending"), 100, "max_pending", minimum=1),
+            user_rate=_int(raw("user_rate"), 20, "user_rate", minimum=0),
         )
         if settings.chunk_overlap >= settings.chunk_chars:
             raise ConfigError(

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot.settings import Settings
+from bot.slack.admission import ListenerPool, Notices, UserRate
 from bot.slack.answering import Answerer
 from bot.slack.blocks import ACTION_FEEDBACK_DOWN, ACTION_FEEDBACK_UP, ACTION_POST_TO_CHANNEL
 from bot.slack.dedup import SeenKeys
@@ -18,7 +19,7 @@ from bot.slack.errors import make_error_handler
 from bot.slack.feedback import FeedbackLog
 from bot.slack.handlers import Asking, Policy
 
-__all__ = ["build_app", "build_client"]
+__all__ = ["KotaeApp", "build_app", "build_client"]
 
 Mode = Literal["socket", "http"]
 
@@ -57,6 +58,24 @@ def _deduplicate(seen: SeenKeys, logger: logging.Logger) -> Any:
     return middleware
 
 
+class KotaeApp(App):
+    """Bolt's :class:`App` whose listeners run in a bounded :class:`ListenerPool`.
+
+    A question slot reserved during dispatch (``Asking.admit``) for a request that then ran no
+    listener is given back when dispatch returns, so a slot can never leak.
+    """
+
+    def __init__(self, *, pool: ListenerPool, **options: Any) -> None:
+        super().__init__(listener_executor=pool, **options)
+        self.pool = pool
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        try:
+            return super().dispatch(req)
+        finally:
+            self.pool.release_unclaimed()
+
+
 def build_app(
     settings: Settings,
     service: Answerer,
@@ -71,11 +90,16 @@ def build_app(
 
     ``mode="http"`` checks request signatures with ``settings.slack_signing_secret`` (required);
     Socket Mode requests arrive authenticated over the WebSocket and need none.
+
+    At most ``settings.max_pending`` questions are queued or being answered at once (the
+    listener pool's bound); each user may ask ``settings.user_rate`` questions a minute.
     """
     logger = logger or logging.getLogger("kotae.slack")
     client = client or build_client(settings, logger)
     secret = settings.require_signing_secret() if mode == "http" else "socket-mode-unused"
-    app = App(
+    pool = ListenerPool(settings.max_pending, logger=logger)
+    app = KotaeApp(
+        pool=pool,
         name="kotae",
         client=client,
         signing_secret=secret,
@@ -89,8 +113,12 @@ def build_app(
         feedback=feedback or FeedbackLog(settings.feedback_path),
         seen=seen or SeenKeys(),
         logger=logger,
+        pool=pool,
+        rate=UserRate(settings.user_rate),
+        notices=Notices(logger=logger),
     )
     app.use(_deduplicate(asking.seen, logger))
+    app.use(asking.admit)  # before the Assistant middleware, which runs its listeners itself
 
     assistant = Assistant()
     assistant.thread_started(asking.on_thread_started)

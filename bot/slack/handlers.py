@@ -14,12 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from slack_bolt import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
 from bot.reply import Reply
+from bot.slack.admission import ListenerPool, Notices, UserRate
 from bot.slack.answering import Answerer
-from bot.slack.blocks import Rendered, render_notice, render_reply
+from bot.slack.blocks import ACTION_POST_TO_CHANNEL, Rendered, render_notice, render_reply
 from bot.slack.dedup import SeenKeys
 from bot.slack.feedback import FeedbackEntry, FeedbackLog, now_utc, parse_feedback_value
 from bot.slack.labels import guess_language, labels_for
@@ -33,7 +36,7 @@ from bot.slack.questions import (
 )
 from knowledge.errors import KotaeError
 
-__all__ = ["Asking", "Policy"]
+__all__ = ["Asked", "Asking", "Policy"]
 
 PROGRESS_REACTION = "eyes"
 
@@ -50,6 +53,17 @@ class Policy:
         return self.channels is None or channel in self.channels or is_dm_channel(channel)
 
 
+@dataclass(frozen=True)
+class Asked:
+    """A request that will be answered if admitted (see :meth:`Asking.intake`)."""
+
+    entry: str  # mention, dm, follow-up, ask, post-to-channel
+    where: Where
+    question: str
+    certain: bool = True  # False: a thread reply that is a follow-up only if Kotae answered there
+    response_url: str = ""
+
+
 def _best_effort(logger: logging.Logger, what: str, call: Callable[[], Any]) -> None:
     """Cosmetic calls (reactions, status lines) must never cost the user their answer."""
     try:
@@ -62,13 +76,107 @@ class Asking:
     """Answers questions and posts them; holds the collaborators the listeners share."""
 
     def __init__(self, service: Answerer, policy: Policy, feedback: FeedbackLog,
-                 seen: SeenKeys, logger: logging.Logger) -> None:
+                 seen: SeenKeys, logger: logging.Logger, *, pool: ListenerPool | None = None,
+                 rate: UserRate | None = None, notices: Notices | None = None) -> None:
         self.service = service
         self.policy = policy
         self.feedback = feedback
         self.seen = seen
         self.logger = logger
+        self.pool = pool  # None: no admission control (the listeners used on their own)
+        self.rate = rate if rate is not None else UserRate(0)
+        self.notices = notices if notices is not None else Notices(logger=logger)
         self._reload_failure = ""
+
+    # -- admission: on the request thread, before any listener is queued ----------------------
+    def admit(self, body: dict[str, Any], context: Any, ack: Callable[..., BoltResponse],
+              client: WebClient, next: Callable[[], Any]) -> BoltResponse | None:
+        """Global middleware (after de-duplication): acknowledge what a queued listener would
+        acknowledge late, and admit a question only while the user's rate and the listener
+        pool allow; otherwise acknowledge it and say why, without queueing anything."""
+        if body.get("type") == "block_actions":
+            ack()  # a click is acknowledged at once, however long the listener waits in the pool
+        ask_text, _ = self._ask_intro(body) if body.get("command") == "/ask" else ("", None)
+        asked = self.intake(body, context.bot_user_id)
+        if asked is None:
+            if ask_text:
+                return ack(response_type="ephemeral", text=ask_text)  # empty or not allowed here
+            return next()
+        if asked.certain and not self.rate.allow(asked.where.user):
+            return self._turn_away(asked, "rate", client, ack)
+        if self.pool is not None and not self.pool.admit():
+            return self._turn_away(asked, "busy", client, ack)
+        if asked.entry == "ask":
+            ack(response_type="ephemeral", text=ask_text)
+        return next()
+
+    def intake(self, body: dict[str, Any], bot: str | None) -> Asked | None:
+        """The question this request asks, if a listener would answer it; ``None`` for
+        everything else (chatter, clicks, empty questions, channels that are not allowed),
+        which the listeners handle without answering. Mirrors the listeners below."""
+        if body.get("type") == "event_callback":
+            return self._event_intake(body.get("event") or {}, bot)
+        if body.get("command") == "/ask":
+            _, question = self._ask_intro(body)
+            if question is None:
+                return None
+            channel = str(body.get("channel_id") or "")
+            return Asked("ask", Where(channel, str(body.get("user_id") or ""), "", None, is_dm_channel(channel)),
+                         question, response_url=str(body.get("response_url") or ""))
+        if body.get("type") == "block_actions":
+            action = (body.get("actions") or [{}])[0]
+            if action.get("action_id") != ACTION_POST_TO_CHANNEL or self.policy.private:
+                return None
+            channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
+            question = str(parse_feedback_value(action.get("value", "")).get("q", ""))
+            if not question or not self.policy.allows(channel):
+                return None
+            user = (body.get("user") or {}).get("id", "")
+            return Asked("post-to-channel", Where(channel, user, "", None, is_dm_channel(channel)), question,
+                         response_url=str(body.get("response_url") or ""))
+        return None
+
+    def _event_intake(self, event: dict[str, Any], bot: str | None) -> Asked | None:
+        kind = event.get("type")
+        if kind not in {"app_mention", "message"} or is_ignorable_message(event, bot):
+            return None
+        channel, text, ts = event.get("channel", ""), event.get("text", ""), event.get("ts", "")
+        user, thread_ts = event.get("user", ""), event.get("thread_ts")
+        question = clean_question(text, bot)
+        if not question or not ts:
+            return None  # the listener posts a hint at once
+        if kind == "app_mention":
+            if not self.policy.allows(channel):
+                return None  # the listener refuses it
+            return Asked("mention", Where(channel, user, ts, thread_ts or ts, is_dm_channel(channel)), question)
+        if is_dm_channel(channel, event.get("channel_type")):
+            return Asked("dm", Where(channel, user, ts, thread_ts, True), question)
+        if mentions(text, bot) or not thread_ts or self.policy.mention_only or not self.policy.allows(channel):
+            return None
+        return Asked("follow-up", Where(channel, user, ts, thread_ts, False), question, certain=False)
+
+    def _turn_away(self, asked: Asked, reason: str, client: WebClient,
+                   ack: Callable[..., BoltResponse]) -> BoltResponse:
+        """Acknowledge a question that will not be answered, and tell the asker why: in the ack
+        for /ask, else from the notice thread (a log line when that is full too). A thread reply
+        that may not even be meant for Kotae only gets a log line."""
+        labels = labels_for(guess_language(asked.question))
+        text = labels.busy if reason == "busy" else labels.slow_down
+        record: dict[str, Any] = {"event": "turned_away", "reason": reason, "entry": asked.entry,
+                                  "channel": asked.where.channel}
+        if self.pool is not None:
+            record["in_flight"] = self.pool.stats().questions
+        self.logger.warning(json.dumps(record))
+        if asked.entry == "ask":
+            return ack(response_type="ephemeral", text=text)
+        if asked.entry == "post-to-channel" and asked.response_url:
+            url = asked.response_url
+            self.notices.send(reason, lambda: WebhookClient(url).send(
+                response_type="ephemeral", replace_original=False, text=text))
+        elif asked.certain and self.seen.first_time(f"turned-away:{asked.where.channel}:{asked.where.ts}"):
+            notice = render_notice(text)
+            self.notices.send(reason, lambda: self.post(client, asked.where, notice))
+        return BoltResponse(status=200, body="")
 
     # -- the one path every entry point takes -------------------------------------------------
     def answer(self, question: str, entry: str, channel: str) -> Reply:
@@ -163,18 +271,25 @@ class Asking:
         messages: list[dict[str, Any]] = replies.get("messages") or []
         return any(m.get("user") == bot for m in messages)
 
-    def on_ask(self, ack: Callable[..., Any], command: dict[str, Any], respond: Callable[..., Any],
-               client: WebClient) -> None:
+    def _ask_intro(self, command: dict[str, Any]) -> tuple[str, str | None]:
+        """What /ask acknowledges with, and the question to answer (``None``: nothing to answer)."""
         question = " ".join((command.get("text") or "").split())
         labels = labels_for(guess_language(question))
-        channel = command.get("channel_id", "")
         if not question:
-            ack(response_type="ephemeral", text=labels.empty_question)
+            return labels.empty_question, None
+        if not self.policy.allows(command.get("channel_id", "")):
+            return labels.not_allowed, None
+        return f"{labels.searching} _{trim(question, 200)}_", question
+
+    def on_ask(self, ack: Callable[..., Any], command: dict[str, Any], respond: Callable[..., Any],
+               client: WebClient) -> None:
+        text, question = self._ask_intro(command)
+        # In the app, admit() has acknowledged already with the same text (a second ack is
+        # ignored); acknowledging here keeps the listener correct on its own.
+        ack(response_type="ephemeral", text=text)
+        if question is None:
             return
-        if not self.policy.allows(channel):
-            ack(response_type="ephemeral", text=labels.not_allowed)
-            return
-        ack(response_type="ephemeral", text=f"{labels.searching} _{trim(question, 200)}_")
+        channel = command.get("channel_id", "")
         reply = self.answer(question, "ask", channel)
         message = render_reply(reply, show_question=True, post_button=not self.policy.private)
         respond(response_type="ephemeral", replace_original=False, text=message.text,

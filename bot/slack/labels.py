@@ -28,6 +28,8 @@ class Labels:
     posted_by: str  # formatted with user=
     searching: str
     apology: str
+    busy: str  # too many questions in flight
+    slow_down: str  # this user asked too many questions in the last minute
     thanks: str
     not_allowed: str
     empty_question: str
@@ -52,6 +54,8 @@ _JA = Labels(
     posted_by="<@{user}> さんの質問への回答",
     searching="文書を検索しています…",
     apology="すみません、回答中に問題が発生しました。しばらくしてからもう一度お試しください。",
+    busy="ただいま質問が集中していて、すぐにはお答えできません。1分ほどしてから、もう一度お尋ねください。",
+    slow_down="短い時間にたくさんの質問をいただきました。1分ほどしてから、もう一度お尋ねください。",
     thanks="フィードバックありがとうございます。",
     not_allowed="このチャンネルでは回答できません。管理者が許可したチャンネルかDMでお尋ねください。",
     empty_question="質問を書いてください。例: `/ask 国際戦略の重点分野は？`",
@@ -76,6 +80,8 @@ _EN = Labels(
     posted_by="Answer to <@{user}>'s question",
     searching="Searching the documents…",
     apology="Sorry, something went wrong while answering. Please try again in a moment.",
+    busy="I'm answering a lot of questions right now and can't take this one. Please ask again in a minute.",
+    slow_down="You've asked a lot of questions in the last minute. Please ask again in a minute.",
     thanks="Thanks for the feedback.",
     not_allowed=(
         "I can't answer in this channel. Ask in a channel where Kotae is enabled, or in a DM."

@@ -2,24 +2,109 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, ParamSpec, TypeVar
 
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.socket_mode.base_handler import BaseSocketModeHandler
+from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.socket_mode.builtin import SocketModeClient
+from slack_sdk.socket_mode.client import BaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 
-__all__ = ["EVENTS_PATH", "HttpServer", "socket_mode_handler"]
+__all__ = ["EVENTS_PATH", "SOCKET_BACKLOG", "BoundedSocketModeHandler", "HttpServer", "socket_mode_handler"]
 
 EVENTS_PATH = "/slack/events"
+# Socket Mode envelopes received but not yet dispatched to Bolt. Dispatching one takes about a
+# millisecond (questions are only admitted or turned away there, never answered), so this fills
+# only under a flood far beyond what Slack delivers; then an envelope is left unacknowledged and
+# Slack delivers it again (events are retried; a slash command shows Slack's timeout).
+SOCKET_BACKLOG = 1000
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+class _BlockingPool(ThreadPoolExecutor):
+    """``workers`` threads and no queue of its own: :meth:`submit` waits for a free thread, so the
+    backlog stays in the client's (bounded) message queue."""
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(max_workers=workers, thread_name_prefix="kotae-socket")
+        self._free = threading.BoundedSemaphore(workers)
+
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        self._free.acquire()
+
+        def run() -> _T:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self._free.release()
+
+        try:
+            return super().submit(run)
+        except BaseException:
+            self._free.release()
+            raise
+
+
+class _BoundedSocketModeClient(SocketModeClient):
+    """slack_sdk's built-in client with a bounded backlog (its own queue and worker pool are
+    unbounded): at most ``backlog`` envelopes wait; beyond that they are dropped unacknowledged,
+    for Slack to deliver again. Control messages (hello, disconnect) are always kept."""
+
+    def __init__(self, *, backlog: int, concurrency: int, **options: Any) -> None:
+        super().__init__(concurrency=concurrency, **options)
+        self.backlog = backlog
+        self.dropped = 0
+        unused = self.message_workers  # nothing was submitted yet: no thread was started
+        self.message_workers = _BlockingPool(concurrency)
+        unused.shutdown(wait=False)
+
+    def enqueue_message(self, message: str) -> None:
+        if self.message_queue.qsize() >= self.backlog and _is_envelope(message):
+            self.dropped += 1
+            self.logger.warning("slack: %d Socket Mode envelopes waiting; one more left "
+                                "unacknowledged for Slack to deliver again", self.backlog)
+            return
+        super().enqueue_message(message)
+
+
+def _is_envelope(message: str) -> bool:
+    try:
+        return bool(json.loads(message).get("envelope_id"))
+    except (ValueError, AttributeError):
+        return False
+
+
+class BoundedSocketModeHandler(BaseSocketModeHandler):
+    """Bolt's built-in Socket Mode handler, on :class:`_BoundedSocketModeClient`."""
+
+    def __init__(self, app: App, app_token: str, *, logger: logging.Logger | None = None,
+                 concurrency: int = 10, backlog: int = SOCKET_BACKLOG) -> None:
+        self.app = app
+        self.client = _BoundedSocketModeClient(
+            app_token=app_token, logger=logger or app.logger, web_client=app.client,
+            proxy=app.client.proxy, concurrency=concurrency, backlog=backlog,
+        )
+        self.client.socket_mode_request_listeners.append(self.handle)
+
+    def handle(self, client: BaseSocketModeClient, req: SocketModeRequest) -> None:
+        started = time.time()
+        send_response(client, req, run_bolt_app(self.app, req), started)
 
 
 def socket_mode_handler(app: App, app_token: str, logger: logging.Logger | None = None,
-                        concurrency: int = 10) -> SocketModeHandler:
-    """The built-in Socket Mode handler; ``.start()`` blocks, ``.connect()`` does not."""
-    return SocketModeHandler(app, app_token=app_token, logger=logger, concurrency=concurrency)
+                        concurrency: int = 10, backlog: int = SOCKET_BACKLOG) -> BoundedSocketModeHandler:
+    """The Socket Mode handler; ``.start()`` blocks, ``.connect()`` does not."""
+    return BoundedSocketModeHandler(app, app_token, logger=logger, concurrency=concurrency, backlog=backlog)
 
 
 def _with_health(inner: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
@@ -44,12 +129,16 @@ class HttpServer:
     production WSGI server; binds ``host`` (127.0.0.1 unless configured otherwise)."""
 
     def __init__(self, app: App, host: str = "127.0.0.1", port: int = 3000,
-                 threads: int = 8) -> None:
+                 threads: int = 8, connection_limit: int = 100) -> None:
         from waitress.server import create_server
 
+        # waitress bounds what a flood can hold: ``threads`` requests in progress, at most
+        # ``connection_limit`` connections open (more wait in the kernel's listen backlog), and
+        # no request read ahead on a connection before the previous one is answered.
         self._server = create_server(
             _with_health(SlackRequestHandler(app, path=EVENTS_PATH)),
             host=host, port=port, threads=threads, ident="kotae", clear_untrusted_proxy_headers=True,
+            connection_limit=connection_limit,
         )
         self.host = host
         self.port = int(self._server.effective_port)

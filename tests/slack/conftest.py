@@ -32,6 +32,9 @@ def make_settings(standin: StandIn, data_dir: Path, **changes: Any) -> Settings:
         slack_signing_secret=Secret(SIGNING_SECRET),
         api_base_url=standin.api_url,
         feedback_path=data_dir / "feedback.jsonl",
+        # Tests send many questions as one user (U0ASKER01); the per-user limit is tested on its
+        # own (tests/reliability/test_slack_flood.py) with an explicit user_rate.
+        user_rate=0,
     )
     return base.with_(**changes)
 
