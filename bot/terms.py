@@ -1,8 +1,11 @@
 """Content-word sets of sentences and passages, and term weights (IDF) over an index.
 
 Tokenising a sentence with MeCab costs about half a millisecond, so token sets are cached by
-text; the IDF table is built once per index object on first use (one pass over its passages).
-Ideally both would be computed at index time; until then the first question pays once.
+text. Document frequencies come from the index when it has them: the BM25 files written at index
+time hold, for every word, the passages that contain it, so a word's IDF is one lookup and no
+question ever pays a pass over the passages (minutes at a million passages). Only an index
+without them (a test fake, or a custom tokenizer the BM25 files were not made with) gets a
+table built from its passages on first use.
 """
 
 from __future__ import annotations
@@ -52,21 +55,26 @@ def token_set(text: str, tokenize: Tokenize | None = None) -> frozenset[str]:
 class TermStats:
     """Inverse document frequencies of tokens over the passages of one index."""
 
-    def __init__(self, token_sets: Iterable[frozenset[str]]) -> None:
-        sets = list(token_sets)
-        self.n = len(sets)
-        df = Counter(t for s in sets for t in s)
-        self._idf = {t: self._formula(n) for t, n in df.items()}
+    def __init__(self, token_sets: Iterable[frozenset[str]] = (), *, n: int | None = None,
+                 document_frequency: Callable[[str], int] | None = None) -> None:
+        """From the passages' token sets, or from ``n`` passages and a ``document_frequency`` lookup."""
+        if document_frequency is not None:
+            if n is None:
+                raise ValueError("a document_frequency lookup needs the number of passages n")
+            self.n = n
+            self._df: Callable[[str], int] = document_frequency
+        else:
+            sets = list(token_sets)
+            self.n = len(sets)
+            counts = Counter(t for s in sets for t in s)
+            self._df = lambda token: counts.get(token, 0)
         self.unseen = self._formula(0)
 
     def _formula(self, df: int) -> float:
         return math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
 
     def idf(self, token: str) -> float:
-        return self._idf.get(token, self.unseen)
-
-    def known(self, token: str) -> bool:
-        return token in self._idf
+        return self._formula(self._df(token))
 
 
 _stats: weakref.WeakKeyDictionary[object, TermStats] = weakref.WeakKeyDictionary()
@@ -74,7 +82,12 @@ _stats_lock = threading.Lock()
 
 
 def term_stats(index: object, passages: Sequence[Passage], tokenize: Tokenize | None = None) -> TermStats:
-    """IDF table for ``index`` (built on first use, then kept as long as the index lives)."""
+    """IDF for ``index``: from its own document frequencies (``index.document_frequency``, made
+    at index time with the default tokenizer), else a table built on first use and kept as long
+    as the index lives."""
+    lookup = getattr(index, "document_frequency", None) if tokenize is None else None
+    if callable(lookup):
+        return TermStats(n=len(passages), document_frequency=lookup)
     with _stats_lock:
         try:
             found = _stats.get(index)

@@ -1,29 +1,34 @@
-"""Embedding many texts: in batches, with a progress bar, checking what the model returns."""
+"""Embedding many texts: in batches, with a progress bar, checking what the model returns.
+
+:func:`embed_into` reads the texts of each batch on demand and hands its vectors on, so that a
+refresh holds neither every text nor every vector (they live in scratch files on disk).
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from embeddings.embedder import Embedder
 from knowledge.errors import EmbedderError
 
-__all__ = ["BATCH_SIZE", "Progress", "embed_in_batches"]
+__all__ = ["BATCH_SIZE", "Progress", "embed_in_batches", "embed_into"]
 
 BATCH_SIZE = 32  # measured: bench batch (BENCHMARKS.md); 16 → 32 gave +46% texts/s on 2 cores
 
 
 class Progress:
-    """A tqdm bar on stderr over every text a refresh embeds (or nothing when disabled)."""
+    """A tqdm bar on stderr over every text a refresh embeds (or nothing when disabled); also
+    used for the other long steps of a large refresh (``desc``, ``unit``)."""
 
-    def __init__(self, total: int, *, enabled: bool, desc: str = "Embedding") -> None:
+    def __init__(self, total: int, *, enabled: bool, desc: str = "Embedding", unit: str = "text") -> None:
         self._bar = None
         if enabled and total > 0:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=desc, unit="text", file=sys.stderr, leave=True)
+            self._bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=True)
 
     def advance(self, n: int) -> None:
         if self._bar is not None:
@@ -47,10 +52,34 @@ def embed_in_batches(
     size, so passages and their short sentences are kept apart.
     """
     out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    for start in range(0, len(texts), batch_size):
+
+    def store(rows: np.ndarray, vectors: np.ndarray) -> None:
+        out[rows] = vectors
+
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    embed_into(embedder, lengths, lambda rows: [texts[i] for i in rows], store, progress, batch_size=batch_size)
+    return out
+
+
+def embed_into(
+    embedder: Embedder,
+    lengths: np.ndarray,
+    fetch: Callable[[list[int]], list[str]],
+    store: Callable[[np.ndarray, np.ndarray], None],
+    progress: Progress,
+    *,
+    batch_size: int = BATCH_SIZE,
+) -> None:
+    """Embed texts ``0 .. len(lengths) - 1`` without holding them all: ``fetch(rows)`` gives the
+    texts of one batch, ``store(rows, vectors)`` takes its unit-length vectors.
+
+    ``lengths[i]`` is the length of text ``i`` in characters: batches are made shortest first
+    (ties in text order), as :func:`embed_in_batches` makes them.
+    """
+    order = np.argsort(np.asarray(lengths, dtype=np.int64), kind="stable")
+    for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
-        batch = [texts[i] for i in rows]
+        batch = fetch(rows.tolist())
         vectors = np.asarray(embedder.embed_passages(batch), dtype=np.float32)
         if vectors.shape != (len(batch), embedder.dim) or not np.isfinite(vectors).all():
             raise EmbedderError(
@@ -59,6 +88,5 @@ def embed_in_batches(
                 "`kotae index --full`."
             )
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        out[rows] = vectors / np.where(norms > 0, norms, 1.0)
+        store(rows, vectors / np.where(norms > 0, norms, 1.0))
         progress.advance(len(batch))
-    return out

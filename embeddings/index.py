@@ -131,6 +131,11 @@ class Index:
             return self.ann_store.search(qvec, k)
         return self.vector_store.search(qvec, k)
 
+    def document_frequency(self, token: str) -> int:
+        """How many passages contain ``token`` (a word of :func:`~embeddings.tokenizer.tokenize`),
+        from the BM25 files written at index time."""
+        return self.lexical.document_frequency(token)
+
     def search_lexical(self, query: str, k: int) -> list[tuple[int, float]]:
         """Top-``k`` passages by BM25 over :func:`~embeddings.tokenizer.tokenize` words."""
         return self.lexical.search(query, k)

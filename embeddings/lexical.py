@@ -7,13 +7,18 @@ of that matrix, and importing ``bm25s`` (which imports scipy) costs ~0.4 s of ev
 start, so ``bm25s`` is only imported to build. The vocabulary is numbered in sorted order so
 that the same passages always give byte-identical files. BM25 statistics are corpus-wide, so the lexical index is
 rebuilt from all passages on every refresh (tokenising is fast; embedding is what is cached).
+
+:class:`LexicalBuilder` takes the token lists one passage at a time and keeps them as int32
+word numbers (a word's text once), so that the passages of a very large document do not sit in
+memory as millions of small strings while the index is built.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +27,7 @@ import numpy as np
 from embeddings.tokenizer import tokenize
 from embeddings.vector_store import top_k
 
-__all__ = ["BM25_PARAMS", "LexicalIndex"]
+__all__ = ["BM25_PARAMS", "LexicalBuilder", "LexicalIndex"]
 
 BM25_PARAMS = {"k1": 1.5, "b": 0.75, "method": "lucene"}
 _FILES = (
@@ -60,22 +65,37 @@ class LexicalIndex:
     @classmethod
     def build(cls, token_lists: Sequence[Sequence[str]]) -> LexicalIndex:
         """Index one token list per passage (from :func:`~embeddings.tokenizer.tokenize`)."""
-        if not token_lists:
-            return cls(None, 0)
-        import bm25s
-
-        # bm25s sets its own logger to DEBUG on import; Kotae's log level decides instead.
-        logging.getLogger("bm25s").setLevel(logging.NOTSET)
-        vocab = {tok: i for i, tok in enumerate(sorted({t for ts in token_lists for t in ts}))}
-        ids = [[vocab[t] for t in ts] for ts in token_lists]
-        bm25 = bm25s.BM25(**BM25_PARAMS)
-        bm25.index((ids, vocab), show_progress=False)
-        return cls(bm25, len(token_lists))
+        builder = LexicalBuilder()
+        for tokens in token_lists:
+            builder.add(tokens)
+        return builder.build()
 
     def save(self, directory: Path) -> None:
         directory.mkdir(mode=0o700, exist_ok=True)
         if self._bm25 is not None:
             self._bm25.save(str(directory), show_progress=False, allow_pickle=False)
+        elif self.num_docs and self._arrays is not None and not self._vocab:
+            self._save_wordless(directory)
+
+    def _save_wordless(self, directory: Path) -> None:
+        """Passages without a single word (only punctuation, say): the same files, all empty,
+        which bm25s itself cannot build."""
+        for name, array_ in zip(_FILES[:3], self._arrays or (), strict=True):
+            with (directory / name).open("wb") as f:
+                np.save(f, array_, allow_pickle=False)
+        (directory / _FILES[3]).write_text("{}", encoding="utf-8")
+        params = {**BM25_PARAMS, "num_docs": self.num_docs}
+        (directory / _FILES[4]).write_text(json.dumps(params, indent=4), encoding="utf-8")
+
+    def document_frequency(self, token: str) -> int:
+        """How many passages contain ``token`` (0 when none does): its column's length."""
+        col = self._vocab.get(token)
+        if col is None or self._arrays is None:
+            return 0
+        indptr = self._arrays[2]
+        if not 0 <= col < len(indptr) - 1:
+            return 0
+        return int(indptr[col + 1]) - int(indptr[col])
 
     @staticmethod
     def missing_files(directory: Path, num_docs: int) -> list[str]:
@@ -130,3 +150,80 @@ class LexicalIndex:
 
     def search_tokens(self, tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
         return [(row, s) for row, s in top_k(self.scores(tokens), k) if s > 0]
+
+
+class LexicalBuilder:
+    """Collects one token list per passage, compactly, then builds the :class:`LexicalIndex`.
+
+    A token becomes a provisional number when first seen; the lists are kept as one int32 array
+    with the end of each list. :meth:`build` renumbers the vocabulary in sorted order (as the
+    saved files require) and hands bm25s the lists one at a time, as Python lists made on demand.
+    """
+
+    def __init__(self) -> None:
+        self._numbers: dict[str, int] = {}
+        self._flat = array("i")  # every passage's token numbers, one after the other
+        self._ends = array("q")  # where each passage's numbers end in _flat
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def add(self, tokens: Sequence[str]) -> None:
+        numbers = self._numbers
+        for token in tokens:
+            number = numbers.get(token)
+            if number is None:
+                number = numbers[token] = len(numbers)
+            self._flat.append(number)
+        self._ends.append(len(self._flat))
+
+    def build(self) -> LexicalIndex:
+        if not self._ends:
+            return LexicalIndex(None, 0)
+        if not self._numbers:  # passages, but not one word among them
+            empty = (np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int64))
+            return LexicalIndex(None, len(self._ends), arrays=empty, vocab={})
+        import bm25s
+
+        # bm25s sets its own logger to DEBUG on import; Kotae's log level decides instead.
+        logging.getLogger("bm25s").setLevel(logging.NOTSET)
+        words = sorted(self._numbers)
+        vocab = {token: i for i, token in enumerate(words)}
+        renumber = np.empty(len(words), dtype=np.int32)
+        for token, provisional in self._numbers.items():
+            renumber[provisional] = vocab[token]
+        flat = renumber[np.frombuffer(self._flat, dtype=np.int32)] if self._flat else np.zeros(0, np.int32)
+        ends = np.frombuffer(self._ends, dtype=np.int64)
+        bm25 = bm25s.BM25(**BM25_PARAMS)
+        bm25.index(_Corpus(_TokenLists(flat, ends), vocab), show_progress=False)
+        return LexicalIndex(bm25, len(ends))
+
+
+class _TokenLists(Sequence[list[int]]):
+    """Each passage's token numbers as a fresh list, made when bm25s reads it."""
+
+    def __init__(self, flat: np.ndarray, ends: np.ndarray) -> None:
+        self._flat = flat
+        self._ends = ends
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, i: int) -> list[int]:  # type: ignore[override]
+        i = range(len(self._ends))[i]  # negative rows count from the end; IndexError past it
+        start = int(self._ends[i - 1]) if i > 0 else 0
+        return self._flat[start : int(self._ends[i])].tolist()
+
+    def __iter__(self) -> Iterator[list[int]]:
+        start = 0
+        for end in self._ends.tolist():
+            yield self._flat[start:end].tolist()
+            start = end
+
+
+class _Corpus:
+    """What ``bm25s.BM25.index`` takes as an already numbered corpus: ``ids`` and ``vocab``."""
+
+    def __init__(self, ids: _TokenLists, vocab: dict[str, int]) -> None:
+        self.ids = ids
+        self.vocab = vocab

@@ -29,17 +29,19 @@ import dataclasses
 import os
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from embeddings.batching import Progress, embed_in_batches
+from embeddings.batching import Progress, embed_into
 from embeddings.embedder import DefaultEmbedderFactory, Embedder, EmbedderFactory
 from embeddings.index import Index, _open
 from embeddings.layout import (
+    SENTENCE_VECTORS,
     TMP_SUFFIX,
+    VECTORS,
     VERSIONS,
     clean_leftovers,
     current_version,
@@ -53,14 +55,19 @@ from embeddings.manifest import REBUILD, DocInfo, incompatibility
 from embeddings.report import RefreshReport
 from embeddings.texts import EMBEDDING_TEXT_VERSION
 from embeddings.tokenizer import TOKENIZER_VERSION
+from embeddings.vector_store import NumpyVectorStore
 from embeddings.writer import (
-    DocEntry,
-    PreparedDoc,
-    entry_from_index,
-    entry_from_prepared,
+    DocPart,
+    Scratch,
+    Spool,
+    SpooledDoc,
+    VectorFile,
+    copied_part,
     prepare_document,
+    spooled_part,
     write_version,
 )
+from knowledge.chunking import iter_passages
 from knowledge.errors import (
     DocumentError,
     EmbedderError,
@@ -73,6 +80,7 @@ from knowledge.passage import ChunkSettings
 __all__ = ["OnProblem", "RefreshReport", "refresh_index"]
 
 OnProblem = Callable[[DocumentError], None]  # the same handler knowledge.discover takes
+PROGRESS_MIN_CHARS = 1_000_000  # a document this long shows a bar while it is cut into passages
 
 
 def refresh_index(
@@ -184,35 +192,41 @@ class _Run:
             )
 
         to_read = added + changed if reuse else added + changed + unchanged
-        prepared: list[PreparedDoc] = []
-        for rel in to_read:
-            doc = self._prepare(sources[rel], metas.get(rel), source_meta[rel], knowledge)
-            if doc is not None:
-                prepared.append(doc)
-            elif reuse and rel in old_docs:
-                kept.append(rel)
-        read_ok = {p.info.path for p in prepared}
-        added = [rel for rel in added if rel in read_ok]
-        changed = [rel for rel in changed if rel in read_ok]
-        if not reuse:
-            unchanged = [rel for rel in unchanged if rel in read_ok]
+        scratch = Scratch(self.index_dir)
+        try:
+            spool = scratch.spool()
+            spooled: dict[str, SpooledDoc] = {}
+            for rel in to_read:
+                doc = self._prepare(sources[rel], metas.get(rel), source_meta[rel], knowledge, spool)
+                if doc is not None:
+                    spooled[rel] = doc
+                elif reuse and rel in old_docs:
+                    kept.append(rel)
+            added = [rel for rel in added if rel in spooled]
+            changed = [rel for rel in changed if rel in spooled]
+            if not reuse:
+                unchanged = [rel for rel in unchanged if rel in spooled]
+            copied = sorted(set(unchanged + kept)) if reuse and previous is not None else []
 
-        entries: list[DocEntry] = []
-        if reuse and previous is not None:
-            entries = [entry_from_index(previous, rel) for rel in sorted(set(unchanged + kept))]
-        entries += self._embed(prepared)
-        dim = self._dim(previous if reuse else None, entries)
-        version = self._write(entries, dim, serving)
+            if len(spool):
+                self._checked_embedder()  # the model is loaded only when there is something to embed
+            dim = self._dim(previous if reuse else None)
+            parts, vectors, sentence_vectors = self._lay_out(scratch, spool, spooled, previous, copied, dim)
+            self._embed(spool, spooled, parts, vectors, sentence_vectors)
+            stores = (vectors.store(_ranges(parts, "passages")), sentence_vectors.store(_ranges(parts, "sentences")))
+            version = self._write(parts, stores, dim, serving)
+        finally:
+            scratch.remove()
         return RefreshReport(
             added=added,
             changed=changed,
             removed=removed,
             unchanged=unchanged,
             failed=self.failed,
-            passages_embedded=sum(len(p.passage_texts) for p in prepared),
-            sentences_embedded=sum(len(p.sentence_texts) for p in prepared),
-            passages_total=sum(len(e.records) for e in entries),
-            sentences_total=sum(int(e.sentence_vectors.shape[0]) for e in entries),
+            passages_embedded=sum(d.passages for d in spooled.values()),
+            sentences_embedded=sum(d.sentences for d in spooled.values()),
+            passages_total=sum(p.info.passages[1] for p in parts),
+            sentences_total=sum(p.info.sentences[1] for p in parts),
             rebuilt_reason=reason,
             version=version,
         )
@@ -236,50 +250,114 @@ class _Run:
         )
         return previous, (f"the previous index was {why}" if why else None)
 
-    def _prepare(self, source: Any, meta: Any, source_meta: Mapping[str, str], knowledge: Any) -> PreparedDoc | None:
+    def _prepare(
+        self, source: Any, meta: Any, source_meta: Mapping[str, str], knowledge: Any, spool: Spool
+    ) -> SpooledDoc | None:
         try:
             doc = knowledge.read_document(source, meta=meta)
-            chunks = knowledge.chunk_document(doc, self.chunking)
+            chunks = iter_passages(doc, self.chunking)
         except DocumentError as exc:
             self.fail(source.rel, exc)
             return None
-        return prepare_document(source.rel, doc, source_meta, chunks, knowledge.split_sentences)
+        large = self.progress and len(doc.text) >= PROGRESS_MIN_CHARS
+        bar = Progress(len(doc.text), enabled=large, desc=f"Chunking {source.rel}", unit="char")
+        try:
+            return prepare_document(spool, source.rel, doc, source_meta, chunks, knowledge.split_sentences, bar)
+        finally:
+            bar.close()
 
-    def _embed(self, prepared: list[PreparedDoc]) -> list[DocEntry]:
-        texts = [t for p in prepared for t in (*p.passage_texts, *p.sentence_texts)]
-        if not texts:
-            return [entry_from_prepared(p, np.zeros((0, 0), np.float32)) for p in prepared]
+    def _checked_embedder(self) -> Embedder:
         embedder = self.embedder()
         if embedder.id != self.target_id:
             raise EmbedderError(
                 f"The model loaded for {self.model!r} identifies as {embedder.id}, expected "
                 f"{self.target_id}. Check KOTAE_MODEL, then run `kotae index --full`."
             )
-        bar = Progress(len(texts), enabled=self.progress)
-        try:
-            vectors = embed_in_batches(embedder, texts, bar)
-        finally:
-            bar.close()
-        entries, at = [], 0
-        for p in prepared:
-            n = len(p.passage_texts) + len(p.sentence_texts)
-            entries.append(entry_from_prepared(p, vectors[at : at + n]))
-            at += n
-        return entries
+        return embedder
 
-    def _dim(self, previous: Index | None, entries: list[DocEntry]) -> int:
+    def _dim(self, previous: Index | None) -> int:
         if self._embedder is not None:
             return self._embedder.dim
         if previous is not None:
             return previous.dim
         return self.embedder().dim  # an empty index still records its dimensions
 
-    def _write(self, entries: list[DocEntry], dim: int, serving: str | None) -> str:
+    def _lay_out(
+        self,
+        scratch: Scratch,
+        spool: Spool,
+        spooled: Mapping[str, SpooledDoc],
+        previous: Index | None,
+        copied: list[str],
+        dim: int,
+    ) -> tuple[list[DocPart], VectorFile, VectorFile]:
+        """Number the rows of every document in path order, and make the two vector files with
+        the unchanged documents' vectors copied in (the fresh ones are filled by embedding)."""
+        parts: list[DocPart] = []
+        first = sfirst = 0
+        for rel in sorted([*spooled, *copied]):
+            if rel in spooled:
+                part = spooled_part(spool, spooled[rel], first, sfirst)
+            else:
+                assert previous is not None
+                part = copied_part(previous, rel, first, sfirst)
+            parts.append(part)
+            first += part.info.passages[1]
+            sfirst += part.info.sentences[1]
+        vectors = scratch.vectors(VECTORS, first, dim)
+        sentence_vectors = scratch.vectors(SENTENCE_VECTORS, sfirst, dim)
+        if previous is not None:
+            for part in parts:
+                rel = part.info.path
+                if rel not in spooled:
+                    vectors.copy_from(part.info.passages[0], previous.vector_store.vectors_of(rel))
+                    sentence_vectors.copy_from(part.info.sentences[0], previous.sentence_store.vectors_of(rel))
+        return parts, vectors, sentence_vectors
+
+    def _embed(
+        self,
+        spool: Spool,
+        spooled: Mapping[str, SpooledDoc],
+        parts: list[DocPart],
+        vectors: VectorFile,
+        sentence_vectors: VectorFile,
+    ) -> None:
+        """Embed every spooled text, each vector written to its row as its batch comes back."""
+        total = len(spool)
+        if not total:
+            return
+        # Where text n goes: row target[n] of the sentence matrix when is_sentence[n], else of
+        # the passage matrix.
+        target = np.zeros(total, dtype=np.int64)
+        is_sentence = np.zeros(total, dtype=bool)
+        for part in parts:
+            doc = spooled.get(part.info.path)
+            if doc is None:
+                continue
+            at, n = doc.first_text, doc.passages
+            target[at : at + n] = np.arange(part.info.passages[0], part.info.passages[0] + n)
+            target[at + n : at + doc.texts] = np.arange(part.info.sentences[0], part.info.sentences[0] + doc.sentences)
+            is_sentence[at + n : at + doc.texts] = True
+
+        def store(numbers: np.ndarray, batch: np.ndarray) -> None:
+            sentences = is_sentence[numbers]
+            vectors.write_rows(target[numbers[~sentences]], batch[~sentences])
+            sentence_vectors.write_rows(target[numbers[sentences]], batch[sentences])
+
+        bar = Progress(total, enabled=self.progress)
+        try:
+            embed_into(self._checked_embedder(), spool.lengths(), spool.texts, store, bar)
+        finally:
+            bar.close()
+
+    def _write(self, parts: list[DocPart], stores: tuple[NumpyVectorStore, NumpyVectorStore], dim: int,
+               serving: str | None) -> str:
         version = new_version_id()
         tmp = self.index_dir / VERSIONS / (version + TMP_SUFFIX)
         tmp.mkdir(mode=0o700)
         try:
-            write_version(tmp, entries, embedder_id=self.target_id, dim=dim, chunking=self.chunking, ann=self.ann)
+            write_version(tmp, parts, *stores, embedder_id=self.target_id, dim=dim, chunking=self.chunking,
+                          ann=self.ann, progress=self.progress)
             publish_version(self.index_dir, tmp, version)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -287,6 +365,10 @@ class _Run:
             raise
         prune_versions(self.index_dir, keep={version, serving or version})
         return version
+
+
+def _ranges(parts: Sequence[DocPart], kind: str) -> dict[str, tuple[int, int]]:
+    return {part.info.path: getattr(part.info, kind) for part in parts}
 
 
 def _classify(

@@ -11,18 +11,22 @@ sentences while ``end - start`` stays within ``max_chars``. The next passage sta
 trailing whole sentences of the previous one that fit in ``overlap_chars`` (possibly none),
 and always takes at least one new sentence. Greedy packing means a short tail never fits into
 the passage before it, so no separate merging step exists.
+
+:func:`iter_passages` yields the same passages one at a time, reading sentences as it packs
+them: what it holds at once is one passage's sentences, whatever the size of the document.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator
 
 from knowledge.document import Document, Heading
 from knowledge.errors import ConfigError
 from knowledge.passage import ChunkSettings, Passage
-from knowledge.sentences import split_sentences
+from knowledge.sentences import iter_sentences
 
-__all__ = ["chunk_document"]
+__all__ = ["chunk_document", "iter_passages"]
 
 
 def _check(settings: ChunkSettings) -> None:
@@ -66,23 +70,39 @@ def _sections(
     yield current, content_start, hi
 
 
-def _pack(units: list[tuple[int, int]], max_chars: int, overlap: int) -> Iterator[tuple[int, int]]:
-    """Greedy packing of sentence spans into ``(first, last)`` unit index ranges."""
-    n = len(units)
-    i = 0
-    while i < n:
-        j = i
-        while j + 1 < n and units[j + 1][1] - units[i][0] <= max_chars:
+def _pack(units: Iterable[tuple[int, int]], max_chars: int, overlap: int) -> Iterator[tuple[int, int]]:
+    """Greedy packing of sentence spans into passage spans ``(start, end)``.
+
+    ``window`` holds the sentences from the first one of the current passage on (never more
+    than one passage's worth plus the next sentence); the rest are read only when needed.
+    """
+    source = iter(units)
+    window: list[tuple[int, int]] = []
+
+    def have(count: int) -> bool:
+        """Are there at least ``count`` sentences from the window's start on?"""
+        while len(window) < count:
+            unit = next(source, None)
+            if unit is None:
+                return False
+            window.append(unit)
+        return True
+
+    if not have(1):
+        return
+    while True:
+        j = 0
+        while have(j + 2) and window[j + 1][1] - window[0][0] <= max_chars:
             j += 1
-        yield i, j
-        if j == n - 1:
+        yield window[0][0], window[j][1]
+        if not have(j + 2):
             return
         k = j + 1
-        while k - 1 > i and units[j][1] - units[k - 1][0] <= overlap:
+        while k - 1 > 0 and window[j][1] - window[k - 1][0] <= overlap:
             k -= 1
-        while units[j + 1][1] - units[k][0] > max_chars:
+        while window[j + 1][1] - window[k][0] > max_chars:
             k += 1  # the overlap must leave room for the next new sentence
-        i = k
+        del window[:k]
 
 
 def _passage(doc: Document, ordinal: int, start: int, end: int) -> Passage:
@@ -102,19 +122,30 @@ def _passage(doc: Document, ordinal: int, start: int, end: int) -> Passage:
 
 def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list[Passage]:
     """Passages of ``doc`` in document order; each ``text == doc.text[start:end]``."""
+    return list(iter_passages(doc, settings))
+
+
+def iter_passages(doc: Document, settings: ChunkSettings | None = None) -> Iterator[Passage]:
+    """The passages of :func:`chunk_document`, made one at a time. Settings are checked at once."""
     settings = settings or ChunkSettings()
     _check(settings)
+    return _passages(doc, settings)
+
+
+def _passages(doc: Document, settings: ChunkSettings) -> Iterator[Passage]:
     max_chars = settings.max_chars
     text = doc.text
     headings = sorted(doc.headings, key=lambda h: h.start)
-    passages: list[Passage] = []
+    ordinal = 0
     for lo, hi in doc.body or ((0, len(text)),):
         for heading, start, end in _sections(text, headings, lo, hi):
-            units = split_sentences(text, start, end, max_len=max_chars)
-            if not units:
+            units: Iterator[tuple[int, int]] = iter_sentences(text, start, end, max_len=max_chars)
+            first = next(units, None)
+            if first is None:
                 continue
+            units = itertools.chain((first,), units)
             if heading is not None:
-                units = split_sentences(text, heading.start, heading.end, max_len=max_chars) + units
-            for first, last in _pack(units, max_chars, settings.overlap_chars):
-                passages.append(_passage(doc, len(passages), units[first][0], units[last][1]))
-    return passages
+                units = itertools.chain(iter_sentences(text, heading.start, heading.end, max_len=max_chars), units)
+            for p_start, p_end in _pack(units, max_chars, settings.overlap_chars):
+                yield _passage(doc, ordinal, p_start, p_end)
+                ordinal += 1

@@ -167,7 +167,7 @@ def decode_text(raw: bytes, path: str, *, declared: str | None = None) -> Decode
     if not raw:
         raise DocumentError(path, "the file is empty; add text to it or remove it")
     decoded = _decode(raw, path, declared)
-    if not decoded.text.strip():
+    if not decoded.text or decoded.text.isspace():  # not .strip(): no copy of a large text
         raise DocumentError(path, "the file holds only whitespace; add text to it or remove it")
     _check_not_binary(decoded.text, path)
     return decoded

@@ -71,6 +71,7 @@ def read_document(source: SourceFile, meta: DocMeta | None = None) -> Document:
 
     if kind == "pdf":
         pdf = extract_pdf(raw, rel)
+        del raw  # the bytes of a large file are not kept while the text is analysed
         return Document(
             title=_first(meta.title, pdf.title, stem) or rel,
             text=pdf.text,
@@ -89,6 +90,7 @@ def read_document(source: SourceFile, meta: DocMeta | None = None) -> Document:
 
     if kind == "html":
         decoded = decode_text(raw, rel, declared=declared_charset(raw))
+        del raw
         page = extract_html(decoded.text)
         if not page.text.strip():
             raise DocumentError(rel, "has no visible text; check that it is the right page")
@@ -109,6 +111,7 @@ def read_document(source: SourceFile, meta: DocMeta | None = None) -> Document:
         )
 
     decoded = decode_text(raw, rel)
+    del raw
     text = decoded.text
     if kind == "markdown":
         fm = front_matter(text)

@@ -49,7 +49,7 @@ from knowledge.chars import (
 from knowledge.lines import iter_lines
 from knowledge.outline import is_outline_heading
 
-__all__ = ["BRACKET_LIMIT", "DEFAULT_MAX_LEN", "split_sentences"]
+__all__ = ["BRACKET_LIMIT", "DEFAULT_MAX_LEN", "iter_sentences", "split_sentences"]
 
 DEFAULT_MAX_LEN = 400
 BRACKET_LIMIT = 200
@@ -88,16 +88,26 @@ def split_sentences(
     text: str, start: int = 0, end: int | None = None, *, max_len: int = DEFAULT_MAX_LEN
 ) -> list[tuple[int, int]]:
     """Sentence spans ``(start, end)`` covering ``text[start:end]``; offsets are absolute."""
+    return list(iter_sentences(text, start, end, max_len=max_len))
+
+
+def iter_sentences(
+    text: str, start: int = 0, end: int | None = None, *, max_len: int = DEFAULT_MAX_LEN
+) -> Iterator[tuple[int, int]]:
+    """The spans of :func:`split_sentences`, one at a time: a very long range (a whole large
+    document without headings) is never held as a list. The range is checked at once."""
     stop = len(text) if end is None else end
     if not 0 <= start <= stop <= len(text):
         raise ValueError(f"range {start}:{end} is outside the text (length {len(text)})")
     if max_len < 1:
         raise ValueError(f"max_len must be at least 1, got {max_len}")
-    spans: list[tuple[int, int]] = []
+    return _spans(text, start, stop, max_len)
+
+
+def _spans(text: str, start: int, stop: int, max_len: int) -> Iterator[tuple[int, int]]:
     for block_start, block_end in _blocks(text, start, stop):
         for s, e in _sentences(text, block_start, block_end):
-            spans.extend(_pieces(text, s, e, max_len))
-    return spans
+            yield from _pieces(text, s, e, max_len)
 
 
 # -- blocks -------------------------------------------------------------------------------

@@ -118,3 +118,19 @@ def test_loaded_index_scores_exactly_as_bm25s_does_without_importing_it(tmp_path
         expected = np.asarray(oracle.get_scores_from_ids(ids), np.float32) if ids else np.zeros(len(PASSAGES))
         np.testing.assert_array_equal(loaded.scores(tokens), expected)
         np.testing.assert_array_equal(built.scores(tokens), expected)
+
+
+def test_passages_of_which_none_has_a_word_save_and_load(tmp_path):
+    lx = LexicalIndex.build([tokenize("。。。"), tokenize("――")])
+    assert lx.search("何か", 3) == [] and lx.document_frequency("何か") == 0
+    lx.save(tmp_path / "lx")
+    loaded = LexicalIndex.load(tmp_path / "lx", 2)
+    assert loaded.search("何か", 3) == [] and loaded.num_docs == 2
+
+
+def test_document_frequency_counts_the_passages_holding_a_word(lexical):
+    assert lexical.document_frequency("ボツワナ") == 1
+    assert lexical.document_frequency("国際") == 2  # 国際電気通信連合, 国際電気通信規則
+    assert lexical.document_frequency("存在しない語") == 0
+    for word in {w for p in PASSAGES for w in tokenize(p)}:
+        assert lexical.document_frequency(word) == sum(word in tokenize(p) for p in PASSAGES), word

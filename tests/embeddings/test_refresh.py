@@ -260,3 +260,15 @@ def test_malformed_metadata_file_stops_before_writing(built, docs_dir, index_dir
         build(docs_dir, index_dir, factory)
     assert current_version(index_dir) == built.version
     assert versions(index_dir) == [built.version]
+
+
+def test_a_corpus_without_a_single_word_is_indexed(tmp_path):
+    from embeddings import open_index
+    from tests.embeddings.helpers import build, write_docs
+    from tests.fakes import FakeEmbedderFactory
+
+    docs = write_docs(tmp_path / "docs", {"dots.txt": "。。。\n\n――\n"})
+    build(docs, tmp_path / "index", FakeEmbedderFactory())
+    index = open_index(tmp_path / "index")
+    assert len(index.passages) >= 1
+    assert index.search_lexical("ボツワナ", 5) == [] and index.document_frequency("ボツワナ") == 0

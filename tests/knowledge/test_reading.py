@@ -73,12 +73,14 @@ def test_crlf_is_kept_verbatim_and_lines_still_count(tmp_path):
     [
         (b"", "empty"),
         (b" \n\t\n", "only whitespace"),
+        (codecs.BOM_UTF8, "only whitespace"),  # decodes to no text at all
+        (codecs.BOM_UTF8 + "\u3000\n".encode(), "only whitespace"),  # an ideographic space
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary"),
         (bytes(range(1, 9)) * 200, "binary"),
         (codecs.BOM_UTF16_LE + b"\x00\xd8\x41", "byte-order mark"),
         (bytes(range(0x80, 0x100)) * 8, ""),
     ],
-    ids=["empty", "blank", "png", "controls", "bad-utf16", "high-bytes"],
+    ids=["empty", "blank", "bom-only", "ideographic-space", "png", "controls", "bad-utf16", "high-bytes"],
 )
 def test_unusable_files_raise_document_error_naming_the_file(tmp_path, data, reason):
     with pytest.raises(DocumentError) as info:
