@@ -82,7 +82,8 @@ def _ann(plt: Any, runs: list[dict[str, Any]], out: Path) -> Path:
                 series[row["what"]].append((float(row["median ms"]), float(row["recall@10"])))
         for what, points in series.items():
             points.sort()
-            label = f"{notes.get('passages', '?'):,} vectors, M={notes.get('connectivity', 16)}: {what}"
+            label = (f"{notes.get('passages', 0):,} vectors in {notes.get('clusters', 0):,} clusters, "
+                     f"M={notes.get('connectivity', 16)}, efC={notes.get('expansion_add', '?')}: {what}")
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
     ax.axhspan(0.95, 1.0, xmax=0.5, alpha=0.08, color="green")
     ax.axvline(10, color="grey", linestyle=":")
