@@ -12,6 +12,7 @@ import numpy as np
 
 from bench.common import fresh_dir, median, ms, report
 from bench.synthetic import queries, write_vectors
+from embeddings.ann import HnswParams, UsearchVectorStore
 
 
 def main(argv: list[str]) -> None:
@@ -21,13 +22,12 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--clusters", type=int, default=1000)
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--ef", type=int, nargs="+", default=[16, 32, 64, 128, 256])
-    ap.add_argument("--expansion-add", type=int, default=64)
-    ap.add_argument("--connectivity", type=int, default=16)
+    ap.add_argument("--expansion-add", type=int, default=HnswParams().expansion_add)
+    ap.add_argument("--connectivity", type=int, default=HnswParams().connectivity)
     ap.add_argument("--oversample", type=int, nargs="+", default=[1, 4],
                     help="graph candidates per wanted result, re-ranked by exact scores (1 = graph order)")
     args = ap.parse_args(argv)
     from embeddings import NumpyVectorStore
-    from embeddings.ann import HnswParams, UsearchVectorStore
 
     n = 2000 if args.tiny else args.size
     work = fresh_dir("ann")

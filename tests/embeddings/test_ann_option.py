@@ -77,3 +77,14 @@ def test_graph_candidates_are_reranked_by_exact_scores():
     assert [s for _, s in got] == pytest.approx([float(exact[i]) for i in want], abs=1e-6)
     with pytest.raises(ValueError, match="graph has 240"):
         store.rescore_with(rows[:10])
+
+
+def test_a_reopened_graph_searches_with_the_configured_expansion(tmp_path):
+    import numpy as np
+
+    from embeddings.ann import HnswParams, UsearchVectorStore
+
+    rows = np.random.default_rng(0).standard_normal((50, 16)).astype(np.float32)
+    UsearchVectorStore.build(rows, HnswParams(expansion_search=16)).save(tmp_path / "g.usearch")
+    assert UsearchVectorStore.load(tmp_path / "g.usearch").expansion_search == HnswParams().expansion_search
+    assert UsearchVectorStore.load(tmp_path / "g.usearch", expansion_search=300).expansion_search == 300
