@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +130,12 @@ class Index:
         if self.ann_store is not None:
             return self.ann_store.search(qvec, k)
         return self.vector_store.search(qvec, k)
+
+    def passage_records(self, first: int, count: int) -> Iterator[dict[str, Any]]:
+        """Rows ``first ..`` as stored in ``passages.jsonl`` (an index read from disk only)."""
+        if not isinstance(self.passages, PassageTable):
+            raise TypeError("stored passage records exist only for an index read from disk")
+        return self.passages.records(first, count)
 
     def document_frequency(self, token: str) -> int:
         """How many passages contain ``token`` (a word of :func:`~embeddings.tokenizer.tokenize`),

@@ -16,14 +16,14 @@ import threading
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 
 import numpy as np
 
 from embeddings.manifest import Manifest, corrupt
 from knowledge.passage import Passage
 
-__all__ = ["CACHE_ROWS", "PassageTable", "SentenceSpan", "checksum", "line_offsets"]
+__all__ = ["CACHE_ROWS", "PassageTable", "SentenceSpan", "checksum", "crc_label", "line_offsets"]
 
 SentenceSpan = tuple[int, int, int]  # (start, end, sentence_row); offsets in the document text
 CACHE_ROWS = 1 << 16  # parsed passages kept; the cache is emptied when it grows past this
@@ -31,7 +31,12 @@ CACHE_ROWS = 1 << 16  # parsed passages kept; the cache is emptied when it grows
 
 def checksum(data: bytes | mmap.mmap) -> str:
     """What the manifest records for a file's bytes."""
-    return f"crc32:{zlib.crc32(data) & 0xFFFFFFFF:08x}"
+    return crc_label(zlib.crc32(data))
+
+
+def crc_label(crc: int) -> str:
+    """What the manifest records for a file whose CRC-32 (e.g. computed while writing) is ``crc``."""
+    return f"crc32:{crc & 0xFFFFFFFF:08x}"
 
 
 def line_offsets(lines: Sequence[bytes]) -> np.ndarray:
@@ -100,6 +105,19 @@ class PassageTable(Sequence[Passage]):
 
     def sentences(self, i: int) -> tuple[SentenceSpan, ...]:
         return self.row(i)[1]
+
+    def records(self, first: int, count: int) -> Iterator[dict[str, Any]]:
+        """The stored JSON objects of rows ``first .. first + count - 1``, parsed one at a time
+        and not cached (for copying a document into the next version)."""
+        for row in range(first, first + count):
+            line = self._data[int(self._offsets[row]) : int(self._offsets[row + 1])]
+            try:
+                record = json.loads(line)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise corrupt(self._vdir, f"{self._name} cannot be read ({exc})") from None
+            if not isinstance(record, dict):
+                raise corrupt(self._vdir, f"{self._name} is inconsistent (passage {row} is not an object)")
+            yield record
 
     # -- parsing -----------------------------------------------------------------------------
     def row(self, i: int) -> tuple[Passage, tuple[SentenceSpan, ...]]:

@@ -54,6 +54,7 @@ from embeddings.layout import (
 )
 from embeddings.lexical import LexicalBuilder
 from embeddings.manifest import FORMAT_VERSION, DocInfo, Manifest, corrupt, manifest_to_json
+from embeddings.passage_table import crc_label
 from embeddings.texts import EMBEDDING_TEXT_VERSION, passage_text, sentence_text
 from embeddings.tokenizer import TOKENIZER_VERSION, tokenize
 from embeddings.vector_store import NumpyVectorStore
@@ -381,28 +382,21 @@ def copied_part(index: Index, rel: str, first: int, sfirst: int) -> DocPart:
 
 
 def _previous_records(index: Index, info: DocInfo) -> Iterator[Record]:
-    """The lines of ``info``'s passages in the previous version, read one at a time, with their
+    """The records of ``info``'s passages in the previous version, read one at a time, with their
     sentence rows made local to the document again."""
-    vdir = index.version_dir
     first, count = info.passages
     sfirst, scount = info.sentences
-    if count == 0:
-        return
-    offsets = np.load(vdir / PASSAGE_OFFSETS, mmap_mode="r", allow_pickle=False)
-    with open(vdir / PASSAGES, "rb") as f:
-        f.seek(int(offsets[first]))
-        for row in range(first, first + count):
-            try:
-                d = json.loads(f.readline())
-                if d["doc"] != info.path:
-                    raise ValueError(f"passage {row} belongs to {d['doc']!r}, not {info.path!r}")
-                spans = [[int(s), int(e), int(r) - sfirst] for s, e, r in d["sentences"]]
-                if any(not 0 <= r < scount for *_, r in spans):
-                    raise ValueError(f"passage {row} names sentence rows outside its document")
-            except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-                raise corrupt(vdir, f"{PASSAGES} is inconsistent ({type(exc).__name__}: {exc})") from None
-            d["sentences"] = spans
-            yield d
+    for row, d in enumerate(index.passage_records(first, count), start=first):
+        try:
+            if d["doc"] != info.path:
+                raise ValueError(f"passage {row} belongs to {d['doc']!r}, not {info.path!r}")
+            spans = [[int(s), int(e), int(r) - sfirst] for s, e, r in d["sentences"]]
+            if any(not 0 <= r < scount for *_, r in spans):
+                raise ValueError(f"passage {row} names sentence rows outside its document")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise corrupt(index.version_dir, f"{PASSAGES} is inconsistent ({type(exc).__name__}: {exc})") from None
+        d["sentences"] = spans
+        yield d
 
 
 def write_version(
@@ -501,7 +495,7 @@ def _write_version(
         embedding_text=EMBEDDING_TEXT_VERSION,
         counts={"documents": len(documents), "passages": n_passages, "sentences": len(sentence_vectors)},
         documents=documents,
-        checksums={PASSAGES: f"crc32:{crc & 0xFFFFFFFF:08x}"},  # as passage_table.checksum() of the whole file
+        checksums={PASSAGES: crc_label(crc)},
         ann=ann,
     )
     with open_private(tmp_dir / MANIFEST, "w") as f:
