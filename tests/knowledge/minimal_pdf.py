@@ -39,3 +39,16 @@ def build_pdf(pages: list[str], title: str | None = None) -> bytes:
         f"startxref\n{xref}\n%%EOF\n"
     ).encode()
     return bytes(out)
+
+
+def encrypted(pdf: bytes) -> bytes:
+    """``pdf`` encrypted with a user password (what an unreadable, protected PDF looks like)."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    writer.encrypt("secret", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -9,7 +9,7 @@ from pypdf import PdfReader, PdfWriter
 
 from knowledge import ChunkSettings, DocMeta, DocumentError, chunk_document, read_document
 
-from .minimal_pdf import build_pdf
+from .minimal_pdf import build_pdf, encrypted
 from .test_reading import read, source_for
 
 # -- Markdown -------------------------------------------------------------------------------
@@ -207,14 +207,6 @@ def test_pdf_page_numbers_survive_into_passages(tmp_path):
     assert pages_seen == {1, 2, 3}
     whole = chunk_document(doc, ChunkSettings(max_chars=1000, overlap_chars=0))
     assert [(p.page, p.end_page) for p in whole] == [(1, 3)]
-
-
-def encrypted(pdf: bytes) -> bytes:
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
-    writer.encrypt("secret", algorithm="RC4-128")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 @pytest.mark.parametrize(

@@ -3,32 +3,22 @@ reported by path with a reason, every good one is indexed and quoted verbatim.""
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader, PdfWriter
 
 import knowledge
 from bot.answer import answer
 from embeddings import open_index
 from tests.embeddings.helpers import build
 from tests.fakes import FakeEmbedder, FakeEmbedderFactory
-from tests.knowledge.minimal_pdf import build_pdf
+from tests.knowledge.minimal_pdf import build_pdf, encrypted
 from tests.reliability.helpers import PARAMS, run_indexer, write_tree
 
 JA = "国際電気通信連合\n\n国際電気通信連合（ITU）は電気通信に関する国連の専門機関である。①本部はジュネーブにある～。\n"
 ZERO_WIDTH = "見出し\n\n零幅\u200b文字\u200dと制御\x07文字\ufeffを含む文書である。\u202e逆向き\u202c。\n"
 GOOD_PDF = build_pdf(["Kotae reads PDF files. Each page is extracted.", "The second page."])
-
-
-def _encrypted(pdf: bytes) -> bytes:
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
-    writer.encrypt("secret", algorithm="RC4-128")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 #: Files decoded and indexed: name -> (bytes, the text Kotae must quote).
@@ -56,7 +46,7 @@ BAD: dict[str, tuple[bytes, str]] = {
     "controls.txt": (b"\x01\x02\x03\x04\x05\x06\x07\x08" * 200 + "少し".encode(), "binary"),
     "bad-bom.txt": (b"\xef\xbb\xbf" + b"\xff\xfe\xfd" * 10, "byte-order mark"),
     "utf16-no-bom.txt": (JA.encode("utf-16-le"), "NUL"),
-    "encrypted.pdf": (_encrypted(GOOD_PDF), "encrypted"),
+    "encrypted.pdf": (encrypted(GOOD_PDF), "encrypted"),
     "truncated.pdf": (GOOD_PDF[:200], "damaged"),
     "not-really.pdf": ("これはPDFではない。".encode(), "not a PDF"),
     "only-front-matter.md": (b"---\ntitle: x\n---\n", "front matter"),
