@@ -7,7 +7,6 @@ twice even when Slack retries, and the bot's threads do not grow with the flood.
 from __future__ import annotations
 
 import json
-import logging
 import statistics
 import threading
 import time
@@ -19,13 +18,11 @@ from dataclasses import dataclass, field
 import pytest
 
 from bot.slack.admission import WORKERS
-from bot.slack.app import build_app
 from bot.slack.blocks import ACTION_POST_TO_CHANNEL
 from bot.slack.labels import labels_for
-from bot.slack.serving import socket_mode_handler
 from bot.slack.standin import StandIn
 from bot.slack.standin import payloads as P
-from tests.slack.conftest import APP_TOKEN, make_settings
+from tests.slack.conftest import make_settings, socket_bot_running
 from tests.slack.fakes import FakeAnswerer, Switchable
 
 MAX_PENDING = 8
@@ -227,12 +224,8 @@ def test_a_user_over_the_rate_is_asked_to_slow_down(http_bot, slack):
 def socket_flood_bot(standin: StandIn, tmp_path_factory) -> Iterator[tuple[Switchable, object]]:
     service = Switchable(FakeAnswerer())
     settings = make_settings(standin, tmp_path_factory.mktemp("socket-flood"), max_pending=MAX_PENDING)
-    app = build_app(settings, service, mode="socket", logger=logging.getLogger("kotae.slack"))
-    handler = socket_mode_handler(app, APP_TOKEN)
-    handler.connect()
-    standin.wait_connected()
-    yield service, app
-    handler.close()
+    with socket_bot_running(standin, settings, service) as app:
+        yield service, app
 
 
 def test_socket_mode_flood_beyond_max_pending_is_acknowledged_and_told_busy(socket_flood_bot, slack):

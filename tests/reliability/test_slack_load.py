@@ -5,7 +5,6 @@ honoured, and the bot's threads stay bounded."""
 
 from __future__ import annotations
 
-import logging
 import random
 import re
 import threading
@@ -15,11 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.slack.app import build_app
-from bot.slack.serving import socket_mode_handler
 from bot.slack.standin import StandIn
 from bot.slack.standin import payloads as P
-from tests.slack.conftest import APP_TOKEN, make_settings
+from tests.slack.conftest import make_settings, socket_bot_running
 from tests.slack.fakes import FakeAnswerer
 
 EVENTS = 200
@@ -88,12 +85,8 @@ def socket_bot(standin: StandIn, tmp_path_factory):
     # All 200 events arrive within about a second (Socket Mode acks do not wait for answers):
     # room for all of them, as this test is about duplicates (the bound has its own tests).
     settings = make_settings(standin, tmp_path_factory.mktemp("socket-load"), max_pending=EVENTS)
-    app = build_app(settings, service, mode="socket", logger=logging.getLogger("kotae.slack"))
-    handler = socket_mode_handler(app, APP_TOKEN)
-    handler.connect()
-    standin.wait_connected()
-    yield service
-    handler.close()
+    with socket_bot_running(standin, settings, service):
+        yield service
 
 
 def test_socket_mode_retry_storm_is_answered_once_per_event(socket_bot, slack):

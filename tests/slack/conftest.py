@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from slack_bolt import App
 
 from bot.settings import Secret, Settings
 from bot.slack.app import build_app
-from bot.slack.serving import HttpServer
+from bot.slack.serving import HttpServer, socket_mode_handler
 from bot.slack.standin import EventsSender, StandIn
 from tests.slack.fakes import FakeAnswerer, LogWatcher
 
@@ -37,6 +38,19 @@ def make_settings(standin: StandIn, data_dir: Path, **changes: Any) -> Settings:
         user_rate=0,
     )
     return base.with_(**changes)
+
+
+@contextmanager
+def socket_bot_running(standin: StandIn, settings: Settings, service: Any) -> Iterator[App]:
+    """A Bolt app over Socket Mode, connected to the stand-in until the block ends."""
+    app = build_app(settings, service, mode="socket", logger=logging.getLogger("kotae.slack"))
+    handler = socket_mode_handler(app, APP_TOKEN)
+    handler.connect()
+    standin.wait_connected()
+    try:
+        yield app
+    finally:
+        handler.close()
 
 
 @pytest.fixture

@@ -4,19 +4,16 @@ stand-in. One connection for the whole module (closing one takes ~3 s)."""
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.slack.app import build_app
-from bot.slack.serving import socket_mode_handler
 from bot.slack.standin import StandIn
 from bot.slack.standin import payloads as P
 from bot.slack.standin.validation import message_error
-from tests.slack.conftest import APP_TOKEN, make_settings
+from tests.slack.conftest import make_settings, socket_bot_running
 from tests.slack.fakes import FakeAnswerer, Switchable, in_channel
 
 
@@ -27,13 +24,8 @@ def service() -> Switchable:
 
 @pytest.fixture(scope="module")
 def connected(standin: StandIn, service: Switchable, tmp_path_factory):
-    settings = make_settings(standin, tmp_path_factory.mktemp("socket"))
-    app = build_app(settings, service, mode="socket", logger=logging.getLogger("kotae.slack"))
-    handler = socket_mode_handler(app, APP_TOKEN)
-    handler.connect()
-    standin.wait_connected()
-    yield handler
-    handler.close()
+    with socket_bot_running(standin, make_settings(standin, tmp_path_factory.mktemp("socket")), service) as app:
+        yield app
 
 
 @pytest.fixture
