@@ -54,10 +54,12 @@ class SearchableIndex(Protocol):
 class RetrievalParams:
     pool: int = 40  # candidates taken from each ranker
     rerank: int = 15  # candidates rescored with their sentences
-    # BM25 over Japanese morphemes is the strongest single signal for Japanese questions and
-    # noise for English ones (it can only match acronyms and numbers).
+    # BM25 over Japanese morphemes is the strongest single signal for Japanese questions. An
+    # English question's own words are noise to it (only acronyms and numbers match), so it is
+    # searched by the corpus words its words gloss (``Index.search_english``): a weak signal
+    # that lifts the right passage into the top five, weighted low so it does not reorder them.
     lexical_weight_ja: float = 0.3
-    lexical_weight_en: float = 0.0
+    lexical_weight_en: float = 0.05
     # Sentence-level max-sim: strong for Japanese; the cross-lingual sentence similarities
     # of a small model are noisier than the passage's, so English questions lean on the passage.
     sentence_weight_ja: float = 1.0
@@ -137,7 +139,7 @@ def retrieve(
     )
     qvec = np.asarray(qvec, dtype=np.float32)
     dense = dict(index.search_dense(qvec, params.pool))
-    lexical_raw = dict(index.search_lexical(query.normalized, params.pool))
+    lexical_raw = dict(_lexical_search(index, query, params))
     top_lex = max(lexical_raw.values(), default=0.0)
     lexical = {row: s / top_lex for row, s in lexical_raw.items()} if top_lex > 0 else {}
     lex_weight = params.lexical_weight_ja if ja else params.lexical_weight_en
@@ -161,6 +163,18 @@ def retrieve(
         scored.append(Candidate(row, dense[row], lexical.get(row, 0.0), best_sim, best_span, score))
     scored.sort(key=lambda c: c.score, reverse=True)
     return _drop_near_duplicates(index, scored, k)
+
+
+def _lexical_search(index: SearchableIndex, query: Query, params: RetrievalParams) -> list[tuple[int, float]]:
+    """BM25 candidates: the question's own words (Japanese), or the Japanese words its English
+    words gloss (an index with a glossary; none otherwise)."""
+    if query.language == "ja":
+        return index.search_lexical(query.normalized, params.pool)
+    english = getattr(index, "search_english", None)
+    if not params.lexical_weight_en or not callable(english):
+        return []
+    found: list[tuple[int, float]] = english(query.normalized, params.pool)
+    return found
 
 
 def index_vectors(index: SearchableIndex, rows: list[int]) -> np.ndarray:

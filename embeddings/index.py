@@ -146,6 +146,16 @@ class Index:
         """Top-``k`` passages by BM25 over :func:`~embeddings.tokenizer.tokenize` words."""
         return self.lexical.search(query, k)
 
+    def search_english(self, question: str, k: int) -> list[tuple[int, float]]:
+        """Top-``k`` passages by BM25 over the Japanese words that the English words of
+        ``question`` gloss (:mod:`embeddings.glossary`); empty when the index has no glossary."""
+        words = self.english_words(question)
+        return self.lexical.search_tokens(words, k) if words else []
+
+    def english_words(self, question: str) -> list[str]:
+        """The corpus words the English words of ``question`` gloss (empty without a glossary)."""
+        return self.lexical.english_words(question)
+
     @property
     def lexical(self) -> LexicalIndex:
         with self._lexical_lock:

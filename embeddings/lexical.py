@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from embeddings.glossary import Glossary, load_glossary
 from embeddings.tokenizer import tokenize
 from embeddings.vector_store import top_k
 
@@ -61,6 +62,7 @@ class LexicalIndex:
             vocab = bm25.vocab_dict
         self._arrays = arrays
         self._vocab: Mapping[str, int] = vocab or {}
+        self.glossary: Glossary | None = None  # English glosses of the vocabulary, when saved
 
     @classmethod
     def build(cls, token_lists: Sequence[Sequence[str]]) -> LexicalIndex:
@@ -86,6 +88,14 @@ class LexicalIndex:
         (directory / _FILES[3]).write_text("{}", encoding="utf-8")
         params = {**BM25_PARAMS, "num_docs": self.num_docs}
         (directory / _FILES[4]).write_text(json.dumps(params, indent=4), encoding="utf-8")
+
+    def words(self) -> Iterator[str]:
+        """The vocabulary: every word some passage contains."""
+        return iter(self._vocab)
+
+    def english_words(self, question: str) -> list[str]:
+        """The corpus words the English words of ``question`` gloss (empty without a glossary)."""
+        return self.glossary.translate(question) if self.glossary is not None else []
 
     def document_frequency(self, token: str) -> int:
         """How many passages contain ``token`` (0 when none does): its column's length."""
@@ -127,7 +137,9 @@ class LexicalIndex:
             raise ValueError("the BM25 score matrix is inconsistent")
         if len(indices) and int(indices.max()) >= num_docs:
             raise ValueError("the BM25 score matrix names passages beyond the index")
-        return cls(None, num_docs, arrays=(data, indices, indptr), vocab=vocab)
+        loaded = cls(None, num_docs, arrays=(data, indices, indptr), vocab=vocab)
+        loaded.glossary = load_glossary(directory)
+        return loaded
 
     def scores(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every passage for the query ``tokens`` (zeros when none is known)."""

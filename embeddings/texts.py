@@ -1,7 +1,8 @@
 """Exactly what text is embedded (and tokenised for BM25) for a passage and for a sentence.
 
 Kept in one place because vectors are only comparable when every row was made the same way:
-changing either function must change :data:`EMBEDDING_TEXT_VERSION`, which is recorded in the
+changing either function — or where passages and sentences are cut (``knowledge.chunking``,
+``knowledge.sentences``) — must change :data:`EMBEDDING_TEXT_VERSION`, which is recorded in the
 manifest and makes the next refresh rebuild everything.
 """
 
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 
 __all__ = ["EMBEDDING_TEXT_VERSION", "passage_text", "sentence_text"]
 
-EMBEDDING_TEXT_VERSION = "title-section-text/heading-sentence/v2"
+EMBEDDING_TEXT_VERSION = "title-section-text/heading-sentence/v3"  # v3: sentences run on across one blank line
 
 
 def passage_text(title: str, section: Sequence[str], text: str) -> str:

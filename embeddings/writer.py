@@ -37,6 +37,7 @@ from typing import IO, Any
 import numpy as np
 
 from embeddings.batching import Progress
+from embeddings.glossary import build_glossary, save_glossary
 from embeddings.index import Index
 from embeddings.layout import (
     ANN_GRAPH,
@@ -483,6 +484,7 @@ def _write_version(
     lexical = words.build()
     del words
     lexical.save(tmp_dir / LEXICAL_DIR)
+    save_glossary(tmp_dir / LEXICAL_DIR, build_glossary(lexical.words()))
     del lexical
     manifest = Manifest(
         format_version=FORMAT_VERSION,

@@ -9,7 +9,12 @@ How a range is cut:
    at a line that starts with a list/bullet/heading marker (``◆ ・ ● ■ ○ ※ • - * 1. (1)
    （1） ア ① 【 # |`` …), at a line indented by one or two spaces (a paragraph indent, as in
    the press releases), and after a heading line. Any other single line break is *inside* a
-   sentence: slides and pamphlets wrap lines mid-sentence.
+   sentence: slides and pamphlets wrap lines mid-sentence. A single blank line is inside a
+   sentence too when the text plainly runs on across it (PDF extraction leaves one where a
+   page or column breaks): the line before ends without a terminator and the next one starts
+   with a hiragana continuation (``…総務省において、NICT`` / ``に新たに基金を設置し``), or a
+   wrapped line of prose ending mid-word is followed by a line that goes on in kanji. See
+   :func:`_runs_on`.
 2. **Sentences.** Inside a block a sentence ends after ``。 ！ ？`` (always), after ``．``
    (except between digits or after a line-start number such as ``１．``), and after ``. ! ?``
    only when whitespace or the end follows (so ``3.5%``, ``D.C.にて`` and ``Yahoo!ニュース`` are
@@ -125,24 +130,67 @@ def _is_heading_line(line: str) -> bool:
     return is_outline_heading(line) or bool(_MD_HEADING.match(line))
 
 
+_SENTENCE_OPENERS = re.compile(
+    r"(?:また|さらに|なお|しかし|ただし|これ|この|その|それ|こう|そう|あわせて|あの|ここ|そこ|つまり|まず|一方)"
+)
+_RUN_ON_MIN_NEXT = 16  # a shorter next line is more likely a heading or a caption
+_RUN_ON_MIN_WRAPPED = 28  # a prose line this long that stops mid-word was wrapped
+
+
+def _script(ch: str) -> str:
+    if "\u3041" <= ch <= "\u309f":
+        return "hiragana"
+    if "\u30a0" <= ch <= "\u30ff":
+        return "katakana"
+    if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
+        return "kanji"
+    return "other"
+
+
+def _runs_on(last_line: str, next_line: str) -> bool:
+    """Does the sentence of ``last_line`` go on in ``next_line``, across one blank line?"""
+    last = last_line.rstrip()
+    if not last or _is_heading_line(last) or len(next_line) < _RUN_ON_MIN_NEXT:
+        return False
+    end = last[-1]
+    if end in STRONG_TERMINATORS or end in WEAK_TERMINATORS or end in CLOSERS or end in "：:":
+        return False
+    if _starts_block(next_line) or _is_heading_line(next_line):
+        return False
+    first = _script(next_line[0])
+    if first == "hiragana":
+        return not _SENTENCE_OPENERS.match(next_line)
+    return (
+        first == "kanji"
+        and _script(end) in ("hiragana", "katakana", "kanji")
+        and len(last.strip()) >= _RUN_ON_MIN_WRAPPED
+        and "、" in last
+    )
+
+
 def _blocks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     block_start: int | None = None
     block_end = start
     after_heading = False
+    last_line = ""
+    blank_lines = 0  # blank lines since the open block's last line
     for line in iter_lines(text, start, end):
         content = text[line.start : line.end]
         if not content or content.isspace():
-            if block_start is not None:
-                yield block_start, block_end
-                block_start = None
+            blank_lines += 1
             after_heading = False
             continue
-        if block_start is not None and (after_heading or _starts_block(content)):
-            yield block_start, block_end
-            block_start = None
+        if block_start is not None:
+            if blank_lines == 1 and _runs_on(last_line, content):
+                pass  # one sentence broken by a blank line: the block goes on
+            elif blank_lines or after_heading or _starts_block(content):
+                yield block_start, block_end
+                block_start = None
         if block_start is None:
             block_start = line.start
         block_end = line.end
+        blank_lines = 0
+        last_line = content
         after_heading = _is_heading_line(content)
     if block_start is not None:
         yield block_start, block_end

@@ -61,8 +61,38 @@ def test_a_line_ending_with_a_terminator_ends_the_sentence():
     assert sentences("一行目です。\n二行目です") == ["一行目です。", "二行目です"]
 
 
-def test_blank_line_is_always_a_boundary():
+def test_blank_line_is_a_boundary_between_headings_and_text():
     assert sentences("見出しのような行\n\n本文が続く") == ["見出しのような行", "本文が続く"]
+    assert sentences("今日は晴れた。\n\nにわか雨が降ったあと、虹が出ていた。") == [
+        "今日は晴れた。",
+        "にわか雨が降ったあと、虹が出ていた。",
+    ]
+
+
+def test_a_sentence_broken_by_one_blank_line_stays_whole():
+    """PDF extraction leaves a blank line where a page or column breaks mid-sentence."""
+    text = (
+        "研究開発等の取組を強化すべく、総務省において、NICT\n\n"
+        "に新たに恒久的な基金を設置し、関連予算を計上した。次の文。"
+    )
+    assert sentences(text) == [text[: text.index("次")], "次の文。"]
+    # a wrapped prose line that stops mid-word, then kanji
+    text = "ITUは、サイバーセキュリティの領域に関し、その資源を、核となる権限及び専\n\n門的知識の範囲内で、特に技術及び開発の領域に集中する。"
+    assert sentences(text) == [text]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "総務省 国際戦略局 パンフレットの結果\n\n報道資料",  # the next line is short: a label
+        "資料の目次\n\nまた、次の会合では新しい規則について議論することになった。",  # また opens a sentence
+        "日本方式を採用した国と地域の一覧を示す\n\n" + "ブラジルは最初に採用した国である。",  # katakana start
+        "第1章 国際戦略の推進について\n\nに新たに恒久的な基金を設置した経緯を説明する。",  # a heading line
+        "これは一つの段落です。\n\n\nに続く行が二行あとにある場合は別の段落となる。",  # two blank lines
+    ],
+)
+def test_blank_lines_that_do_not_run_on_stay_boundaries(text):
+    assert len(sentences(text)) >= 2
 
 
 @pytest.mark.parametrize(
