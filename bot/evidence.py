@@ -16,10 +16,18 @@ from dataclasses import dataclass
 __all__ = ["Evidence", "weigh_evidence"]
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-# Ordinals name *which* meeting, round or edition: 第15回, 15th, 15回目, ２番目.
-_ORDINAL_JA = re.compile(r"第\s*(\d+)|(\d+)\s*(?:回目|番目)")
-_ORDINAL_EN = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.IGNORECASE)
-_ORDINAL_TEXT = re.compile(r"第\s*(\d+)|(\d+)\s*(?:回目|番目|st|nd|rd|th)\b", re.IGNORECASE)
+# Ordinals name *which* meeting, round, chapter or place in a sequence: 第15回, 15回目, 15th,
+# 第2節, ２番目, 3か国目. What they count matters: 第2節 (a chapter) does not answer
+# "２番目に採用した国" (the second to adopt). The unit is the character after 第N (回, 節, 研…),
+# 回 for N回目, and 目 for any other "N…目"; English "15th" names no unit and matches any.
+_ORDINAL = re.compile(
+    r"第\s*(?P<first>\d+)\s*(?P<unit>\S)?"
+    r"|(?P<nth>\d+)\s*(?P<counter>回|番|か国|カ国|ヶ国|ケ国|人|件|社|つ)目"
+    r"|\b(?P<en>\d+)(?:st|nd|rd|th)\b",
+    re.IGNORECASE,
+)
+
+Ordinal = tuple[str, str | None]  # (number, unit); unit None: English, counts anything
 
 
 @dataclass(frozen=True)
@@ -39,17 +47,28 @@ def _numbers(text: str) -> set[str]:
     return set(_NUMBER.findall(unicodedata.normalize("NFKC", text)))
 
 
+def ordinal_units(text: str) -> set[Ordinal]:
+    """Ordinals in ``text`` with what they count: 第15回 / 15回目 → ('15', '回'), ２番目 /
+    3か国目 → ('2', '目') / ('3', '目'), 第2節 → ('2', '節'), 15th → ('15', None)."""
+    found: set[Ordinal] = set()
+    for m in _ORDINAL.finditer(unicodedata.normalize("NFKC", text)):
+        if m["first"]:
+            found.add((str(int(m["first"])), m["unit"]))
+        elif m["nth"]:
+            found.add((str(int(m["nth"])), "回" if m["counter"] == "回" else "目"))
+        else:
+            found.add((str(int(m["en"])), None))
+    return found
+
+
 def ordinals(text: str) -> set[str]:
     """Ordinal numbers in ``text``: 第15回 / 15th / 15回目 → {'15'}."""
-    norm = unicodedata.normalize("NFKC", text)
-    found = {a or b for a, b in _ORDINAL_JA.findall(norm)}
-    found |= set(_ORDINAL_EN.findall(norm))
-    return {str(int(n)) for n in found if n}
+    return {number for number, _ in ordinal_units(text)}
 
 
-def _text_ordinals(text: str) -> set[str]:
-    norm = unicodedata.normalize("NFKC", text)
-    return {str(int(a or b)) for a, b in _ORDINAL_TEXT.findall(norm) if a or b}
+def _present(asked: Ordinal, seen: set[Ordinal]) -> bool:
+    number, unit = asked
+    return any(n == number and (unit is None or u is None or u == unit) for n, u in seen)
 
 
 def weigh_evidence(
@@ -77,12 +96,13 @@ def weigh_evidence(
     coverage = len(question_terms & quoted_terms) / len(question_terms) if question_terms else 0.0
     asked = _numbers(question)
     present: set[str] = set()
-    present_ordinals: set[str] = set()
+    present_ordinals: set[Ordinal] = set()
     for text in retrieved_texts:
         present |= _numbers(text)
-        present_ordinals |= _text_ordinals(text)
+        present_ordinals |= ordinal_units(text)
     missing = tuple(sorted(asked - present))
-    missing_ord = tuple(sorted(ordinals(question) - present_ordinals))
+    asked_ordinals = ordinal_units(question)
+    missing_ord = tuple(sorted({n for n, u in asked_ordinals if not _present((n, u), present_ordinals)}))
     confidence = (
         sentence
         + (english_offset if language == "en" else 0.0)

@@ -63,3 +63,23 @@ def test_missing_ordinal_is_a_strong_signal():
     assert near_miss.missing_numbers == ()
     assert match.missing_ordinals == ()
     assert match.confidence - near_miss.confidence >= 0.25
+
+
+def test_an_ordinal_counts_something_and_must_count_the_same_thing():
+    from bot.evidence import ordinal_units
+
+    assert ordinal_units("第１５回の会合") == {("15", "回")}
+    assert ordinal_units("15回目の会合") == {("15", "回")}
+    assert ordinal_units("２番目に採用") == {("2", "目")} == ordinal_units("2か国目の採用")
+    assert ordinal_units("第2節参照") == {("2", "節")}
+    assert ordinal_units("the 2nd country") == {("2", None)}
+    # "the second to adopt" is not answered by a text that only has chapter 2 or meeting 2
+    second = _weigh(question="アフリカで２番目に採用した国は？", texts=("第2節参照", "第2回会合"))
+    assert second.missing_ordinals == ("2",)
+    assert _weigh(question="アフリカで２番目に採用した国は？", texts=("2か国目の採用",)).missing_ordinals == ()
+    # meetings match across the ways of writing them, and an English ordinal matches any unit
+    assert _weigh(question="第15回会合では？", texts=("15回目の会合",)).missing_ordinals == ()
+    assert _weigh(question="What happened at the 15th meeting?", texts=("第15回会合",)).missing_ordinals == ()
+    assert _weigh(question="第15回会合では？", texts=("the 15th meeting",)).missing_ordinals == ()
+    assert _weigh(question="第15回会合では？", texts=("第15節",)).missing_ordinals == ("15",)
+
