@@ -28,6 +28,7 @@ class QuoteParams:
     type_bonus: float = 0.2  # the sentence carries the answer type the question asks for
     rank_penalty: float = 0.02  # per rank of the passage the sentence comes from
     min_chars: int = 40  # a shorter sentence is extended with the one after it
+    min_visible: int = 10  # a quote with fewer non-space characters (a fragment: 「今」) is dropped
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ def select_quotes(
     A sentence scores its cosine to the question, plus the IDF-weighted share of the question's
     terms it contains, plus a bonus when it carries the answer type ``qtype`` asks for (a place
     for "where", a date for "when"...). Bare headings are never quoted; a short sentence is
-    extended with the one after it.
+    extended with the one after it, and a fragment that stays under ``min_visible`` characters
+    (a scrap of a sentence cut at a passage boundary: 「今」, 「融）」) is not quoted at all.
     """
     params = params or QuoteParams()
     custom = None if getattr(tokenize, "__name__", "") == "_default_tokenize" else tokenize
@@ -84,10 +86,16 @@ def select_quotes(
         start, end = span[0], span[1]
         if end - start < params.min_chars:
             end = _extend(index, cand.row, span)
+        if _visible(index.passages[cand.row], start, end) < params.min_visible:
+            continue
         if any(q.row == cand.row and q.start < end and start < q.end for q in picked):
             continue
         picked.append(QuoteSpan(cand.row, start, end, score))
     return _merge_adjacent(index, picked)
+
+
+def _visible(passage: Passage, start: int, end: int) -> int:
+    return sum(not ch.isspace() for ch in passage.text[start - passage.start : end - passage.start])
 
 
 def is_heading(passage: Passage, text: str) -> bool:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from bot.question_type import answer_types, question_type, type_match
@@ -78,3 +80,20 @@ def test_coverage_weights_rare_terms():
     assert rare > common
     assert coverage(set(), frozenset({"x"}), stats) == 0.0
     assert coverage({"a", "b"}, frozenset({"a"}), None) == 0.5
+
+
+def test_a_fragment_cut_at_the_passage_end_is_never_quoted():
+    """The scrap of a sentence left at a passage boundary (「今」) says nothing on its own."""
+    text = "会議はアラブ首長国連邦・ドバイで開催された。\n今"
+    index = _Index()
+    index.passages = [Passage("a.txt", 0, 0, len(text), 1, 2, (), text)]
+    index._spans = [(0, text.index("\n"), 0), (len(text) - 1, len(text), 1)]
+    # the fragment is the closer match, and nothing follows it to extend it with
+    index.sentence_vectors = np.array([[0.8, 0.6], [1.0, 0.0]], dtype=np.float32)
+    cand = Candidate(0, 1.0, 0.0, 1.0, None, 2.0)
+    qvec = np.array([1.0, 0.0], dtype=np.float32)
+    params = QuoteParams(margin=1.0, min_chars=0)
+    quotes = select_quotes(index, [cand], qvec, set(), lambda t: [], params)
+    assert [text[q.start : q.end] for q in quotes] == ["会議はアラブ首長国連邦・ドバイで開催された。"]
+    kept = select_quotes(index, [cand], qvec, set(), lambda t: [], replace(params, min_visible=0))
+    assert [text[q.start : q.end] for q in kept] == [text]  # the fragment, merged with its neighbour
