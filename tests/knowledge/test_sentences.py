@@ -77,7 +77,10 @@ def test_a_sentence_broken_by_one_blank_line_stays_whole():
     )
     assert sentences(text) == [text[: text.index("次")], "次の文。"]
     # a wrapped prose line that stops mid-word, then kanji
-    text = "ITUは、サイバーセキュリティの領域に関し、その資源を、核となる権限及び専\n\n門的知識の範囲内で、特に技術及び開発の領域に集中する。"
+    text = (
+        "ITUは、サイバーセキュリティの領域に関し、その資源を、核となる権限及び専\n\n"
+        "門的知識の範囲内で、特に技術及び開発の領域に集中する。"
+    )
     assert sentences(text) == [text]
 
 
