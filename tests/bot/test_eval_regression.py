@@ -31,21 +31,22 @@ def dev_run(answer_service):
 def test_retrieval_quality_does_not_regress(dev_run):
     _, _, summary = dev_run
     overall, by_lang = summary["overall"], summary["by_lang"]
-    assert overall["hit@1"] >= 0.74
-    assert overall["hit@5"] >= 0.89
-    assert overall["mrr@10"] >= 0.80
-    assert by_lang["en"]["hit@1"] >= 0.64
-    assert by_lang["en"]["hit@5"] >= 0.85
-    assert summary["multi_all_in_top5"][0] >= 12
+    assert overall["hit@1"] >= 0.73
+    assert overall["hit@5"] >= 0.91
+    assert overall["mrr@10"] >= 0.81
+    assert by_lang["en"]["hit@1"] >= 0.60
+    assert by_lang["en"]["hit@3"] >= 0.89  # English BM25 through the glossary (0.82 without it)
+    assert by_lang["en"]["hit@5"] >= 0.96
+    assert summary["multi_all_in_top5"][0] >= 11
     assert summary["top5_chars_mean"] <= 2000
 
 
 @pytest.mark.model
 def test_quotes_and_abstention_do_not_regress(dev_run):
     _, _, summary = dev_run
-    assert summary["quote_carries_answer"] >= 0.76
-    assert summary["abstention"]["false_refusal_rate"] <= 0.06
-    assert summary["abstention"]["recall"] >= 0.15  # near misses naming a missing ordinal
+    assert summary["quote_carries_answer"] >= 0.78
+    assert summary["abstention"]["false_refusal_rate"] <= 0.05
+    assert summary["abstention"]["recall"] >= 0.2  # near misses naming an ordinal the text lacks
 
 
 @pytest.mark.model
