@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
 from bot.compose import DocLabel, compose_reply, refusal
-from bot.evidence import Evidence, weigh_evidence
+from bot.evidence import ENGLISH_OFFSET, ENGLISH_OFFSET_GLOSSED, Evidence, weigh_evidence
 from bot.query import parse_query
 from bot.question_type import question_type
 from bot.quotes import QuoteParams, select_quotes
 from bot.reply import Reply
 from bot.retrieval import RetrievalParams, SearchableIndex, retrieve, sentence_similarities
 from bot.settings import DEFAULT_ABSTAIN_THRESHOLD
+from bot.terms import term_stats
 
-__all__ = ["Answer", "AnswerIndex", "AnswerParams", "QueryEmbedder", "answer", "answer_in_full"]
+__all__ = [
+    "Answer",
+    "AnswerIndex",
+    "AnswerParams",
+    "QueryEmbedder",
+    "answer",
+    "answer_in_full",
+    "glossed_words",
+    "question_vector",
+]
 
 
 class QueryEmbedder(Protocol):
@@ -37,6 +47,9 @@ class AnswerParams:
     top_k: int = 5
     abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD
     max_question_chars: int = 1000  # longer questions are searched by their beginning
+    # An English question's vector is mixed with the vector of the Japanese words its words
+    # gloss (weight 0.1–0.25 gave the same dev-set figures; 0.5 and more lose English hit@1).
+    glossed_weight: float = 0.2
     retrieval: RetrievalParams = field(default_factory=RetrievalParams)
     quotes: QuoteParams = field(default_factory=QuoteParams)
 
@@ -51,6 +64,35 @@ def _default_tokenize(text: str) -> list[str]:
     from embeddings import tokenize
 
     return tokenize(text)
+
+
+def glossed_words(index: AnswerIndex, searched: str, language: str) -> list[str]:
+    """The corpus words an English question's words gloss (``Index.english_words``), each once;
+    none for a Japanese question or an index without a glossary."""
+    lookup = getattr(index, "english_words", None)
+    if language != "en" or not callable(lookup):
+        return []
+    return list(dict.fromkeys(lookup(searched)))
+
+
+def question_vector(
+    embedder: QueryEmbedder, searched: str, glossed: Sequence[str], glossed_weight: float
+) -> tuple[np.ndarray, bool]:
+    """The question's vector, and whether it was mixed with the glossed words.
+
+    An English question over Japanese text is also embedded as the Japanese words its English
+    words gloss (:func:`glossed_words`: 「フィンランド 政策 対話」), and the two vectors are
+    mixed: same-language similarity is what the small model does best, and the English vector
+    keeps what the glosses miss. On the development set: quotes of English answers carry the
+    answer 16/24 → 20/27, English hit@3 0.93 → 1.00, answerable questions wrongly refused 5 → 4
+    of 105 (with :data:`~bot.evidence.ENGLISH_OFFSET_GLOSSED`), for one more embedding (~20 ms)
+    per English question."""
+    qvec = np.asarray(embedder.embed_query(searched), dtype=np.float32)
+    if not glossed or not glossed_weight:
+        return qvec, False
+    mixed = qvec + glossed_weight * np.asarray(embedder.embed_query(" ".join(glossed)), dtype=np.float32)
+    norm = float(np.linalg.norm(mixed))
+    return (mixed / norm, True) if norm > 0 else (qvec, False)
 
 
 def answer_in_full(
@@ -68,9 +110,12 @@ def answer_in_full(
     if not index.passages:
         return Answer(refusal(query.text, query.language, "no_documents", index.version), None)
     searched = query.normalized[: params.max_question_chars]
-    qvec = np.asarray(embedder.embed_query(searched), dtype=np.float32)
+    glossed = glossed_words(index, searched, query.language)
+    qvec, mixed = question_vector(embedder, searched, glossed, params.glossed_weight)
     terms = set(tokenize(searched))
     custom = None if tokenize is _default_tokenize else tokenize
+    stats = term_stats(index, index.passages, custom)
+    known = sum(stats.occurs(word) for word in terms | set(glossed))
     ranked = retrieve(index, query, qvec, params.top_k, params.retrieval, terms=terms, tokenize=custom)
     quotes = select_quotes(index, ranked, qvec, terms, tokenize, params.quotes, qtype=question_type(searched))
 
@@ -84,6 +129,8 @@ def answer_in_full(
     evidence = weigh_evidence(
         sentence=best_sentence,
         language=query.language,
+        english_offset=ENGLISH_OFFSET_GLOSSED if mixed else ENGLISH_OFFSET,
+        known_words=known,
         dense=ranked[0].dense if ranked else 0.0,
         question_terms=terms,
         quoted_terms=quoted_terms,

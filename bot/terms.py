@@ -76,6 +76,10 @@ class TermStats:
     def idf(self, token: str) -> float:
         return self._formula(self._df(token))
 
+    def occurs(self, token: str) -> bool:
+        """Does any passage contain ``token``?"""
+        return self._df(token) > 0
+
 
 _stats: weakref.WeakKeyDictionary[object, TermStats] = weakref.WeakKeyDictionary()
 _stats_lock = threading.Lock()

@@ -35,7 +35,7 @@ def test_retrieval_quality_does_not_regress(dev_run):
     assert overall["hit@5"] >= 0.91
     assert overall["mrr@10"] >= 0.81
     assert by_lang["en"]["hit@1"] >= 0.60
-    assert by_lang["en"]["hit@3"] >= 0.89  # English BM25 through the glossary (0.82 without it)
+    assert by_lang["en"]["hit@3"] >= 0.93  # glossary BM25 and mixed vector (0.82 without either)
     assert by_lang["en"]["hit@5"] >= 0.96
     assert summary["multi_all_in_top5"][0] >= 11
     assert summary["top5_chars_mean"] <= 2000
@@ -44,7 +44,7 @@ def test_retrieval_quality_does_not_regress(dev_run):
 @pytest.mark.model
 def test_quotes_and_abstention_do_not_regress(dev_run):
     _, _, summary = dev_run
-    assert summary["quote_carries_answer"] >= 0.78
+    assert summary["quote_carries_answer"] >= 0.80
     assert summary["abstention"]["false_refusal_rate"] <= 0.05
     assert summary["abstention"]["recall"] >= 0.2  # near misses naming an ordinal the text lacks
 
@@ -70,6 +70,8 @@ def test_every_quote_is_verbatim_at_its_cited_lines(dev_run, answer_service):
 @pytest.mark.model
 def test_questions_the_documents_cannot_answer_are_refused(answer_service):
     off_topic = ["What's the capital of France?", "おすすめのラーメン屋は？", "Who won the 2022 World Cup?"]
+    # no word of these occurs in the documents (their best sentence alone would pass: 0.83)
+    off_topic += ["How do I reset my password?", "パスワードを忘れました"]
     near_miss = ["日米デジタルエコノミー対話の第15回って、結局どんな合意があった？"]
     for question in off_topic + near_miss:
         reply = answer_service.answer(question)

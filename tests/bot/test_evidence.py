@@ -83,3 +83,12 @@ def test_an_ordinal_counts_something_and_must_count_the_same_thing():
     assert _weigh(question="第15回会合では？", texts=("the 15th meeting",)).missing_ordinals == ()
     assert _weigh(question="第15回会合では？", texts=("第15節",)).missing_ordinals == ("15",)
 
+
+
+def test_a_question_about_nothing_the_documents_mention_is_refused():
+    base = dict(sentence=0.9, dense=0.9, question_terms=set(), quoted_terms=set(), question="?", retrieved_texts=())
+    unknown = weigh_evidence(**base, known_words=0)
+    one = weigh_evidence(**base, known_words=1)
+    assert one.confidence - unknown.confidence == pytest.approx(0.3)
+    assert weigh_evidence(**base).confidence == one.confidence  # not counted: no penalty
+    assert unknown.known_words == 0
