@@ -1,8 +1,11 @@
 """The listeners: thin glue from a Slack request to ``answer()`` and back.
 
-Each listener parses its payload (:mod:`bot.slack.questions`), asks the :class:`Asking`
-helper to answer, and sends the rendered message (:mod:`bot.slack.blocks`). No listener catches
-errors: they all go to the one ``@app.error`` handler (:mod:`bot.slack.errors`).
+Which request asks what, and whether it may be answered here, is decided once, by the intake
+methods of :class:`Asking` (``_event_intake``, ``_action_intake``, ``_ask_intro``): the
+admission middleware uses that decision to queue or turn a question away, and each listener
+acts on the same decision — answer, refuse, or hint — then sends the rendered message
+(:mod:`bot.slack.blocks`). No listener catches errors: they all go to the one ``@app.error``
+handler (:mod:`bot.slack.errors`).
 """
 
 from __future__ import annotations
@@ -55,13 +58,18 @@ class Policy:
 
 @dataclass(frozen=True)
 class Asked:
-    """A request that will be answered if admitted (see :meth:`Asking.intake`)."""
+    """What a request asks and what Kotae does with it (see :meth:`Asking.intake`)."""
 
     entry: str  # mention, dm, follow-up, ask, post-to-channel
     where: Where
     question: str
     certain: bool = True  # False: a thread reply that is a follow-up only if Kotae answered there
     response_url: str = ""
+    action: str = "answer"  # "answer"; "refuse": not allowed here; "hint": no question in it
+
+    @property
+    def answers(self) -> bool:
+        return self.action == "answer"
 
 
 def _best_effort(logger: logging.Logger, what: str, call: Callable[[], Any]) -> None:
@@ -98,10 +106,10 @@ class Asking:
             ack()  # a click is acknowledged at once, however long the listener waits in the pool
         ask_text, _ = self._ask_intro(body) if body.get("command") == "/ask" else ("", None)
         asked = self.intake(body, context.bot_user_id)
-        if asked is None:
+        if asked is None or not asked.answers:
             if ask_text:
                 return ack(response_type="ephemeral", text=ask_text)  # empty or not allowed here
-            return next()
+            return next()  # the listener refuses, hints or ignores it, without answering
         if asked.certain and not self.rate.allow(asked.where.user):
             return self._turn_away(asked, "rate", client, ack)
         if self.pool is not None and not self.pool.admit():
@@ -111,49 +119,58 @@ class Asking:
         return next()
 
     def intake(self, body: dict[str, Any], bot: str | None) -> Asked | None:
-        """The question this request asks, if a listener would answer it; ``None`` for
-        everything else (chatter, clicks, empty questions, channels that are not allowed),
-        which the listeners handle without answering. Mirrors the listeners below."""
+        """What this request asks and what Kotae does with it; ``None`` for everything that
+        is not a question at all (chatter, feedback clicks). The listeners act on the same
+        decision, so what is admitted here is exactly what gets answered."""
         if body.get("type") == "event_callback":
             return self._event_intake(body.get("event") or {}, bot)
         if body.get("command") == "/ask":
             _, question = self._ask_intro(body)
             if question is None:
-                return None
+                return None  # acknowledged with the reason, by admit() or the listener
             channel = str(body.get("channel_id") or "")
             return Asked("ask", Where(channel, str(body.get("user_id") or ""), "", None, is_dm_channel(channel)),
                          question, response_url=str(body.get("response_url") or ""))
         if body.get("type") == "block_actions":
             action = (body.get("actions") or [{}])[0]
-            if action.get("action_id") != ACTION_POST_TO_CHANNEL or self.policy.private:
-                return None
-            channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
-            question = str(parse_feedback_value(action.get("value", "")).get("q", ""))
-            if not question or not self.policy.allows(channel):
-                return None
-            user = (body.get("user") or {}).get("id", "")
-            return Asked("post-to-channel", Where(channel, user, "", None, is_dm_channel(channel)), question,
-                         response_url=str(body.get("response_url") or ""))
+            return self._action_intake(body, action)
         return None
 
+    def _action_intake(self, body: dict[str, Any], action: dict[str, Any]) -> Asked | None:
+        """A click on "post to channel": the question it carries, if it may be posted there."""
+        if action.get("action_id") != ACTION_POST_TO_CHANNEL or self.policy.private:
+            return None
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
+        question = str(parse_feedback_value(action.get("value", "")).get("q", ""))
+        if not question or not self.policy.allows(channel):
+            return None
+        user = (body.get("user") or {}).get("id", "")
+        return Asked("post-to-channel", Where(channel, user, "", None, is_dm_channel(channel)), question,
+                     response_url=str(body.get("response_url") or ""))
+
     def _event_intake(self, event: dict[str, Any], bot: str | None) -> Asked | None:
+        """A mention, a DM or a thread reply: where it was asked, and whether Kotae answers it,
+        refuses it (a channel that is not allowed) or hints (nothing but the mention)."""
         kind = event.get("type")
         if kind not in {"app_mention", "message"} or is_ignorable_message(event, bot):
             return None
         channel, text, ts = event.get("channel", ""), event.get("text", ""), event.get("ts", "")
         user, thread_ts = event.get("user", ""), event.get("thread_ts")
+        if not ts:
+            return None
         question = clean_question(text, bot)
-        if not question or not ts:
-            return None  # the listener posts a hint at once
+        hint = "answer" if question else "hint"
         if kind == "app_mention":
-            if not self.policy.allows(channel):
-                return None  # the listener refuses it
-            return Asked("mention", Where(channel, user, ts, thread_ts or ts, is_dm_channel(channel)), question)
+            action = hint if self.policy.allows(channel) else "refuse"
+            where = Where(channel, user, ts, thread_ts or ts, is_dm_channel(channel))
+            return Asked("mention", where, question, action=action)
         if is_dm_channel(channel, event.get("channel_type")):
-            return Asked("dm", Where(channel, user, ts, thread_ts, True), question)
+            return Asked("dm", Where(channel, user, ts, thread_ts, True), question, action=hint)
+        # Mentions are answered as app_mention; other channel messages only as follow-ups in a
+        # thread Kotae answered (checked by the listener), and only when mentions are not required.
         if mentions(text, bot) or not thread_ts or self.policy.mention_only or not self.policy.allows(channel):
             return None
-        return Asked("follow-up", Where(channel, user, ts, thread_ts, False), question, certain=False)
+        return Asked("follow-up", Where(channel, user, ts, thread_ts, False), question, certain=False, action=hint)
 
     def _turn_away(self, asked: Asked, reason: str, client: WebClient,
                    ack: Callable[..., BoltResponse]) -> BoltResponse:
@@ -234,37 +251,26 @@ class Asking:
 
     # -- listeners (Bolt injects arguments by name) --------------------------------------------
     def on_mention(self, event: dict[str, Any], client: WebClient, context: Any) -> None:
-        bot = context.bot_user_id
-        if is_ignorable_message(event, bot):
-            return
-        where = Where(event["channel"], event.get("user", ""), event["ts"],
-                      event.get("thread_ts") or event["ts"], is_dm_channel(event["channel"]))
-        question = clean_question(event.get("text", ""), bot)
-        if not self.policy.allows(where.channel):
-            self.refuse(client, where, question)
-            return
-        if self.claim(where.channel, where.ts):
-            self.answer_message(client, where, question, "mention")
+        asked = self._event_intake(event, context.bot_user_id)
+        if asked is not None:
+            self._act(client, asked)
 
     def on_message(self, event: dict[str, Any], client: WebClient, context: Any) -> None:
         bot = context.bot_user_id
-        if is_ignorable_message(event, bot):
+        asked = self._event_intake(event, bot)
+        if asked is None:
             return
-        channel = event.get("channel", "")
-        text = event.get("text", "")
-        dm = is_dm_channel(channel, event.get("channel_type"))
-        thread_ts = event.get("thread_ts")
-        if not dm:
-            # Mentions are answered by on_mention; other channel messages only as follow-ups
-            # in a thread Kotae answered, and only when mentions are not required.
-            if mentions(text, bot) or not thread_ts or self.policy.mention_only:
-                return
-            if not self.policy.allows(channel) or not self._answered_in(client, channel, thread_ts, bot):
-                return
-        where = Where(channel, event.get("user", ""), event["ts"], thread_ts, dm)
-        if self.claim(channel, event["ts"]):
-            entry = "dm" if dm else "follow-up"
-            self.answer_message(client, where, clean_question(text, bot), entry)
+        if asked.entry == "follow-up" and not self._answered_in(client, asked.where.channel,
+                                                                str(asked.where.thread_ts), bot):
+            return
+        self._act(client, asked)
+
+    def _act(self, client: WebClient, asked: Asked) -> None:
+        """Refuse, or (once per message) answer or hint, as :meth:`intake` decided."""
+        if asked.action == "refuse":
+            self.refuse(client, asked.where, asked.question)
+        elif self.claim(asked.where.channel, asked.where.ts):
+            self.answer_message(client, asked.where, asked.question, asked.entry)
 
     def _answered_in(self, client: WebClient, channel: str, thread_ts: str, bot: str | None) -> bool:
         replies = client.conversations_replies(channel=channel, ts=thread_ts, limit=200)
@@ -299,13 +305,12 @@ class Asking:
                            action: dict[str, Any], respond: Callable[..., Any],
                            client: WebClient) -> None:
         ack()
-        channel = (body.get("channel") or {}).get("id") or body["container"].get("channel_id", "")
-        user = body["user"]["id"]
-        question = parse_feedback_value(action.get("value", "")).get("q", "")
-        if self.policy.private or not question or not self.policy.allows(channel):
+        asked = self._action_intake(body, action)
+        if asked is None:
             return
-        reply = self.answer(question, "post-to-channel", channel)
-        message = render_reply(reply, asked_by=user)
+        channel = asked.where.channel
+        reply = self.answer(asked.question, asked.entry, channel)
+        message = render_reply(reply, asked_by=asked.where.user)
         client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks_list(),
                                 unfurl_links=False, unfurl_media=False)
         respond(delete_original=True)
