@@ -118,12 +118,26 @@ def build_glossary(words: Iterable[str], dictionary: Path | None = None) -> dict
     """English keys (one per gloss, words joined by spaces) of each Japanese word in ``words``.
 
     Words without a gloss are left out. ``dictionary`` defaults to :func:`dictionary_path`; with
-    no dictionary the result is empty.
+    no dictionary, or one that cannot be read, the result is empty and a warning says so: the
+    index is still built, and English questions are searched by meaning only.
     """
     path = dictionary or dictionary_path()
     japanese = sorted({w for w in words if _JAPANESE.search(w)})
-    if path is None or not japanese:
+    if not japanese:
         return {}
+    if path is None:
+        log.warning("No English glosses: the jamdict-data package is not installed (pip install "
+                    "jamdict-data), so English questions are searched by meaning only.")
+        return {}
+    try:
+        return _look_up(path, japanese)
+    except sqlite3.Error as exc:
+        log.warning("No English glosses: the dictionary %s cannot be read (%s); reinstall jamdict-data. "
+                    "English questions are searched by meaning only.", path, exc)
+        return {}
+
+
+def _look_up(path: Path, japanese: list[str]) -> dict[str, list[str]]:
     found: dict[str, set[str]] = defaultdict(set)
     con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:

@@ -97,9 +97,20 @@ def test_long_definitions_are_not_keys(dictionary):
     assert keys == ["head offic", "headquarter"]  # the 11-word definition is left out
 
 
-def test_no_dictionary_gives_an_empty_glossary(tmp_path, monkeypatch):
+def test_no_dictionary_gives_an_empty_glossary_and_says_so(monkeypatch, caplog):
     monkeypatch.setattr("embeddings.glossary.dictionary_path", lambda: None)
-    assert build_glossary(["外資"]) == {}
+    with caplog.at_level(logging.WARNING):
+        assert build_glossary(["外資"]) == {}
+    assert "pip install jamdict-data" in caplog.text
+
+
+@pytest.mark.parametrize("content", [b"", b"not a database at all" * 100])
+def test_an_unreadable_dictionary_gives_an_empty_glossary_and_says_so(tmp_path, content, caplog):
+    broken = tmp_path / "jamdict.db"
+    broken.write_bytes(content)
+    with caplog.at_level(logging.WARNING):
+        assert build_glossary(["外資"], broken) == {}
+    assert "reinstall jamdict-data" in caplog.text
 
 
 def test_translate_prefers_phrases_and_skips_words_that_gloss_too_much(dictionary):
