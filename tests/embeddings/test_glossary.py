@@ -169,3 +169,15 @@ def test_an_index_without_a_glossary_still_answers(built, index_dir):
     assert index.english_words("Botswana") == []
     assert index.search_english("Botswana", 3) == []
     assert index.search_lexical("ボツワナ", 3)  # the BM25 files themselves are untouched
+
+
+def test_the_glossary_is_read_on_the_first_english_question_only(built, index_dir, monkeypatch):
+    import embeddings.lexical
+
+    real, calls = embeddings.lexical.load_glossary, []
+    monkeypatch.setattr(embeddings.lexical, "load_glossary", lambda d: calls.append(d) or real(d))
+    index = open_index(index_dir)
+    assert index.search_lexical("ボツワナ", 3)  # Japanese questions never read it
+    assert calls == []
+    assert index.english_words("Botswana") == index.english_words("Botswana") == ["ボツワナ"]
+    assert len(calls) == 1
