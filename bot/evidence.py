@@ -68,11 +68,6 @@ def ordinal_units(text: str) -> set[Ordinal]:
     return found
 
 
-def ordinals(text: str) -> set[str]:
-    """Ordinal numbers in ``text``: 第15回 / 15th / 15回目 → {'15'}."""
-    return {number for number, _ in ordinal_units(text)}
-
-
 def _present(asked: Ordinal, seen: set[Ordinal]) -> bool:
     number, unit = asked
     return any(n == number and (unit is None or u is None or u == unit) for n, u in seen)
@@ -114,8 +109,7 @@ def weigh_evidence(
         present |= _numbers(text)
         present_ordinals |= ordinal_units(text)
     missing = tuple(sorted(asked - present))
-    asked_ordinals = ordinal_units(question)
-    missing_ord = tuple(sorted({n for n, u in asked_ordinals if not _present((n, u), present_ordinals)}))
+    missing_ord = tuple(sorted({o[0] for o in ordinal_units(question) if not _present(o, present_ordinals)}))
     confidence = (
         sentence
         + (english_offset if language == "en" else 0.0)

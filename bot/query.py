@@ -9,9 +9,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from knowledge.chars import JAPANESE
+
 __all__ = ["Query", "detect_language", "parse_query"]
 
-_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
 _SLACK_TOKEN = re.compile(r"<[@#!][^>]*>")  # <@U123>, <#C123|name>, <!channel>
 # Control and format characters (bidi overrides, zero-width) and lone surrogates, which a
 # terminal in another encoding produces and which cannot be encoded for the model.
@@ -39,7 +40,7 @@ class Query:
 
 def detect_language(text: str) -> str:
     """'ja' when the text holds any kana or kanji, else 'en'."""
-    return "ja" if _JAPANESE.search(text) else "en"
+    return "ja" if JAPANESE.search(text) else "en"
 
 
 def _era_to_western(match: re.Match[str]) -> str:

@@ -26,6 +26,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from knowledge.chars import JAPANESE
+
 __all__ = [
     "GLOSSARY_FILE",
     "MAX_FAN_OUT",
@@ -61,7 +63,6 @@ _PARENTHESES = re.compile(r"\([^)]*\)")
 _COUNTRIES = {"US": "United States", "USA": "United States", "UK": "United Kingdom"}
 _COUNTRY_ABBREVIATIONS = re.compile(r"\b(?:U\.S\.A\.|U\.S\.|USA|US|U\.K\.|UK)(?![\w.])")
 _SUFFIXES = (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("s", ""))
-_JAPANESE = re.compile(r"[\u3041-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 
 # JMdict first; JMnedict (names) only for words JMdict does not know. CROSS JOIN keeps SQLite
 # to this order (from the words, through the indexes on text and ids); left to itself it scans
@@ -122,7 +123,7 @@ def build_glossary(words: Iterable[str], dictionary: Path | None = None) -> dict
     index is still built, and English questions are searched by meaning only.
     """
     path = dictionary or dictionary_path()
-    japanese = sorted({w for w in words if _JAPANESE.search(w)})
+    japanese = sorted({w for w in words if JAPANESE.search(w)})
     if not japanese:
         return {}
     if path is None:

@@ -1,11 +1,14 @@
-"""Character classes shared by the sentence splitter and the heading detectors."""
+"""Character classes shared by the sentence splitter, the heading detectors and whatever needs
+to tell Japanese text from other text (query language, glossary words)."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 __all__ = [
     "CLOSERS",
+    "JAPANESE",
     "OPENERS",
     "STRONG_TERMINATORS",
     "WEAK_TERMINATORS",
@@ -13,6 +16,7 @@ __all__ = [
     "is_extender",
     "is_regional_indicator",
     "safe_cut",
+    "script",
 ]
 
 # Always end a sentence (unless inside brackets).
@@ -43,7 +47,21 @@ OPENERS: dict[str, str] = {
 # Characters that stay with a terminator they follow: ``。」`` and ``.)"`` end together.
 CLOSERS = frozenset("」』）)］]】〕〉》｝}”’\"'〙〛")
 
+# Any kana (full- or half-width) or kanji: text with one of these is Japanese.
+JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
+
 _ZWJ = "\u200d"
+
+
+def script(ch: str) -> str:
+    """'hiragana', 'katakana', 'kanji' or 'other' (full-width kana and CJK ideographs only)."""
+    if "\u3041" <= ch <= "\u309f":
+        return "hiragana"
+    if "\u30a0" <= ch <= "\u30ff":
+        return "katakana"
+    if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
+        return "kanji"
+    return "other"
 
 
 def is_regional_indicator(ch: str) -> bool:

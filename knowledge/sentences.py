@@ -50,6 +50,7 @@ from knowledge.chars import (
     WEAK_TERMINATORS,
     extend_over_extenders,
     safe_cut,
+    script,
 )
 from knowledge.lines import iter_lines
 from knowledge.outline import is_outline_heading
@@ -137,16 +138,6 @@ _RUN_ON_MIN_NEXT = 16  # a shorter next line is more likely a heading or a capti
 _RUN_ON_MIN_WRAPPED = 28  # a prose line this long that stops mid-word was wrapped
 
 
-def _script(ch: str) -> str:
-    if "\u3041" <= ch <= "\u309f":
-        return "hiragana"
-    if "\u30a0" <= ch <= "\u30ff":
-        return "katakana"
-    if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
-        return "kanji"
-    return "other"
-
-
 def _runs_on(last_line: str, next_line: str) -> bool:
     """Does the sentence of ``last_line`` go on in ``next_line``, across one blank line?"""
     last = last_line.rstrip()
@@ -157,12 +148,12 @@ def _runs_on(last_line: str, next_line: str) -> bool:
         return False
     if _starts_block(next_line) or _is_heading_line(next_line):
         return False
-    first = _script(next_line[0])
+    first = script(next_line[0])
     if first == "hiragana":
         return not _SENTENCE_OPENERS.match(next_line)
     return (
         first == "kanji"
-        and _script(end) in ("hiragana", "katakana", "kanji")
+        and script(end) in ("hiragana", "katakana", "kanji")
         and len(last.strip()) >= _RUN_ON_MIN_WRAPPED
         and "、" in last
     )

@@ -6,8 +6,9 @@ question when there is no reply yet, e.g. in an apology).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from bot.query import detect_language
 
 __all__ = ["Labels", "guess_language", "labels_for"]
 
@@ -93,12 +94,9 @@ _EN = Labels(
     more_sources="and {count} more",
 )
 
-_KANA_KANJI = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
-
-
 def guess_language(text: str) -> str:
     """'ja' when the text contains any kana or kanji, else 'en'."""
-    return "ja" if _KANA_KANJI.search(text or "") else "en"
+    return detect_language(text or "")
 
 
 def labels_for(language: str) -> Labels:

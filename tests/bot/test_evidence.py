@@ -48,7 +48,10 @@ def test_threshold_decides():
 
 
 def test_ordinals_in_questions():
-    from bot.evidence import ordinals
+    from bot.evidence import ordinal_units
+
+    def ordinals(text: str) -> set[str]:
+        return {number for number, _ in ordinal_units(text)}
 
     assert ordinals("第１５回の会合は？") == {"15"}
     assert ordinals("the 13th Japan-US dialogue") == {"13"}
