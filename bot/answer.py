@@ -127,10 +127,8 @@ def answer_in_full(
     ]
     ranked = interleave(index, [whole.ranking, *(p.ranking for p in parts)], params.top_k) if parts else whole.ranking
     quotes = select_quotes(index, ranked, qvec, terms, tokenize, params.quotes, qtype=question_type(searched))
-    for part in parts:  # each part's best sentence is quoted too
-        qtype = question_type(part.query.normalized)
-        best = select_quotes(index, ranked, part.vector, part.terms, tokenize, params.quotes, qtype)
-        quotes = _with_best(quotes, best)
+    if parts:
+        quotes = _with_parts(index, ranked, quotes, parts, tokenize, params.quotes)
 
     quoted_terms: set[str] = set()
     for q in quotes:
@@ -194,11 +192,27 @@ def _search(
     return _Searched(query, vector, mixed, glossed, terms, ranking)
 
 
-def _with_best(quotes: list[QuoteSpan], more: list[QuoteSpan]) -> list[QuoteSpan]:
-    """``quotes`` plus the first of ``more`` unless it overlaps one of them."""
-    if not more or any(q.row == more[0].row and q.start < more[0].end and more[0].start < q.end for q in quotes):
-        return quotes
-    return [*quotes, more[0]]
+def _with_parts(
+    index: AnswerIndex,
+    ranked: list[Candidate],
+    quotes: list[QuoteSpan],
+    parts: list[_Searched],
+    tokenize: Callable[[str], list[str]],
+    params: QuoteParams,
+) -> list[QuoteSpan]:
+    """A two-part question's quotes: the whole question's best sentence, then each part's best,
+    then the whole question's runners-up; no two overlapping, at most ``params.max_quotes``."""
+    bests = []
+    for part in parts:
+        qtype = question_type(part.query.normalized)
+        bests += select_quotes(index, ranked, part.vector, part.terms, tokenize, params, qtype)[:1]
+    kept: list[QuoteSpan] = []
+    for q in [*quotes[:1], *bests, *quotes[1:]]:
+        if len(kept) < params.max_quotes and not any(
+            k.row == q.row and k.start < q.end and q.start < k.end for k in kept
+        ):
+            kept.append(q)
+    return kept
 
 
 def answer(
