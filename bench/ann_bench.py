@@ -5,19 +5,17 @@ vectors are the worst case for every graph index). Target: median ≤ 10 ms at r
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
 
-from bench.common import fresh_dir, median, ms, report
+from bench.common import arguments, fresh_dir, median, ms, report
 from bench.synthetic import queries, write_vectors
 from embeddings.ann import HnswParams, UsearchVectorStore
 
 
 def main(argv: list[str]) -> None:
-    ap = argparse.ArgumentParser(prog="python -m bench ann", description=__doc__)
-    ap.add_argument("--tiny", action="store_true")
+    ap = arguments("ann", __doc__)
     ap.add_argument("--size", type=int, default=100_000)
     ap.add_argument("--clusters", type=int, default=1000)
     ap.add_argument("--queries", type=int, default=100)

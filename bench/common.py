@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -98,6 +99,16 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.3g}" if abs(v) < 100 else f"{v:.0f}"
     return str(v)
+
+
+def arguments(name: str, description: str | None, *, repeats: int | None = None) -> argparse.ArgumentParser:
+    """The parser every benchmark starts from: ``--tiny`` (a seconds-long smoke run on a tiny
+    corpus) and, given a default, ``--repeats``."""
+    ap = argparse.ArgumentParser(prog=f"python -m bench {name}", description=description)
+    ap.add_argument("--tiny", action="store_true")
+    if repeats is not None:
+        ap.add_argument("--repeats", type=int, default=repeats)
+    return ap
 
 
 def report(name: str, rows: Sequence[dict[str, Any]], *, tiny: bool, notes: dict[str, Any] | None = None,

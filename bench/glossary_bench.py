@@ -5,14 +5,13 @@ headwords of the dictionary itself (a stand-in for a large corpus's vocabulary).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sqlite3
 import tempfile
 import time
 from pathlib import Path
 
-from bench.common import median, ms, report, sample_index
+from bench.common import arguments, median, ms, report, sample_index
 
 QUESTION = "Who represented the US State Department at the 6th Japan-US internet economy meeting?"
 
@@ -62,9 +61,7 @@ def _measure(words: list[str], repeats: int) -> dict[str, object]:
 
 
 def main(argv: list[str]) -> None:
-    ap = argparse.ArgumentParser(prog="python -m bench glossary", description=__doc__)
-    ap.add_argument("--tiny", action="store_true")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap = arguments("glossary", __doc__, repeats=3)
     args = ap.parse_args(argv)
     _, index_dir = sample_index(args.tiny)
     vocab = list(json.loads((index_dir / "current" / "lexical" / "vocab.index.json").read_text(encoding="utf-8")))

@@ -5,11 +5,10 @@ question's evidence string (eval/dev.jsonl)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 
-from bench.common import ROOT, median, ms, pct, report, sample_index
+from bench.common import ROOT, arguments, median, ms, pct, report, sample_index
 
 
 def _evidence(tiny: bool) -> list[tuple[str, list[str]]]:
@@ -23,9 +22,7 @@ def _evidence(tiny: bool) -> list[tuple[str, list[str]]]:
 
 
 def main(argv: list[str]) -> None:
-    ap = argparse.ArgumentParser(prog="python -m bench lexical", description=__doc__)
-    ap.add_argument("--tiny", action="store_true")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap = arguments("lexical", __doc__, repeats=3)
     args = ap.parse_args(argv)
     import bm25s
 

@@ -5,7 +5,6 @@ Targets: load ≤ 2 s; RSS ≤ 1.5 × (vectors.npy + passages.jsonl)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import RSS_SNIPPET, fresh_dir, median, report, run_python
+from bench.common import RSS_SNIPPET, arguments, fresh_dir, median, report, run_python
 from bench.synthetic import write_vectors
 
 _OPEN = RSS_SNIPPET + """
@@ -113,10 +112,8 @@ def build_synthetic(root: Path, n: int, docs: int = 1000) -> Path:
 
 
 def main(argv: list[str]) -> None:
-    ap = argparse.ArgumentParser(prog="python -m bench load", description=__doc__)
-    ap.add_argument("--tiny", action="store_true")
+    ap = arguments("load", __doc__, repeats=3)
     ap.add_argument("--size", type=int, default=1_000_000)
-    ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
     from embeddings.layout import PASSAGES, VECTORS
 

@@ -4,11 +4,10 @@ Target: no-change ≤ 1 s without loading the model."""
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import time
 
-from bench.common import median, ms, report, run_python, sample_index, work_dir
+from bench.common import arguments, median, ms, report, run_python, sample_index, work_dir
 
 _NO_CHANGE = """
 import json, sys, time
@@ -34,9 +33,7 @@ print(json.dumps({"s": time.perf_counter() - t, "files": n}))
 
 
 def main(argv: list[str]) -> None:
-    ap = argparse.ArgumentParser(prog="python -m bench refresh", description=__doc__)
-    ap.add_argument("--tiny", action="store_true")
-    ap.add_argument("--repeats", type=int, default=5)
+    ap = arguments("refresh", __doc__, repeats=5)
     args = ap.parse_args(argv)
     from embeddings import refresh_index
     from knowledge.passage import ChunkSettings

@@ -5,12 +5,11 @@ Targets: 100k median ≤ 60 ms; 1M median ≤ 200 ms memory-mapped."""
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
 
-from bench.common import fresh_dir, median, ms, report
+from bench.common import arguments, fresh_dir, median, ms, report
 from bench.synthetic import queries, write_vectors
 
 
@@ -29,8 +28,7 @@ def _lat(fn, qs: np.ndarray, budget: float) -> tuple[list[float], list]:
 
 
 def main(argv: list[str]) -> None:
-    ap = argparse.ArgumentParser(prog="python -m bench search", description=__doc__)
-    ap.add_argument("--tiny", action="store_true")
+    ap = arguments("search", __doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--queries", type=int, default=20)
     ap.add_argument("--budget", type=float, default=8.0, help="seconds of queries per arm at most")

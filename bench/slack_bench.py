@@ -6,19 +6,17 @@ questions (median, p95), then 20 at once (all answered, no error), beside the ba
 
 from __future__ import annotations
 
-import argparse
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.common import median, ms, pct, questions, report, sample_index, settings_for, work_dir
+from bench.common import arguments, median, ms, pct, questions, report, sample_index, settings_for, work_dir
 
 _SECRET = "0123456789abcdef0123456789abcdef"
 
 
 def main(argv: list[str]) -> None:
-    ap = argparse.ArgumentParser(prog="python -m bench slack", description=__doc__)
-    ap.add_argument("--tiny", action="store_true")
+    ap = arguments("slack", __doc__)
     ap.add_argument("--questions", type=int, default=40)
     ap.add_argument("--concurrent", type=int, default=20)
     args = ap.parse_args(argv)

@@ -4,12 +4,11 @@ a dense-only search (embed + exact top-5). Target: the rest median ≤ 30 ms, p9
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
 
-from bench.common import median, ms, pct, questions, report, sample_index, settings_for
+from bench.common import arguments, median, ms, pct, questions, report, sample_index, settings_for
 
 
 class _Timed:
@@ -33,9 +32,7 @@ class _Timed:
 
 
 def main(argv: list[str]) -> None:
-    ap = argparse.ArgumentParser(prog="python -m bench warm", description=__doc__)
-    ap.add_argument("--tiny", action="store_true")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap = arguments("warm", __doc__, repeats=3)
     args = ap.parse_args(argv)
     from bot.parts import question_parts
     from bot.query import parse_query
@@ -49,7 +46,8 @@ def main(argv: list[str]) -> None:
     service.answer(qs[0])  # opens the index, builds per-index caches
     for q in qs:  # one pass to warm per-sentence caches, as a running bot would be
         service.answer(q)
-    two_part = {q for q in qs if question_parts(parse_query(q).normalized, parse_query(q).language)}
+    parsed = {q: parse_query(q) for q in qs}
+    two_part = {q for q, p in parsed.items() if question_parts(p.normalized, p.language)}
     totals, embeds, rests, dense, split = [], [], [], [], []
     for _ in range(1 if args.tiny else args.repeats):
         for q in qs:

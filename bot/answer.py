@@ -95,9 +95,15 @@ def question_vector(
     qvec = np.asarray(embedder.embed_query(searched), dtype=np.float32)
     if not glossed or not glossed_weight:
         return qvec, False
-    mixed = qvec + glossed_weight * np.asarray(embedder.embed_query(" ".join(glossed)), dtype=np.float32)
+    mixed = _blend(qvec, np.asarray(embedder.embed_query(" ".join(glossed)), dtype=np.float32), glossed_weight)
+    return (mixed, True) if mixed is not None else (qvec, False)
+
+
+def _blend(vector: np.ndarray, other: np.ndarray, weight: float) -> np.ndarray | None:
+    """``vector + weight × other`` at unit length; None when that is the zero vector."""
+    mixed = vector + weight * other
     norm = float(np.linalg.norm(mixed))
-    return (mixed / norm, True) if norm > 0 else (qvec, False)
+    return mixed / norm if norm > 0 else None
 
 
 def answer_in_full(
@@ -184,9 +190,8 @@ def _search(
     glossed = glossed_words(index, text, query.language)
     vector, mixed = question_vector(embedder, text, glossed, params.glossed_weight)
     if context is not None:
-        combined = vector + params.part_context_weight * context
-        norm = float(np.linalg.norm(combined))
-        vector = combined / norm if norm > 0 else vector
+        blended = _blend(vector, context, params.part_context_weight)
+        vector = blended if blended is not None else vector
     terms = set(tokenize(text))
     ranking = retrieve(index, query, vector, params.top_k, params.retrieval, terms=terms, tokenize=custom)
     return _Searched(query, vector, mixed, glossed, terms, ranking)
@@ -208,9 +213,7 @@ def _with_parts(
         bests += select_quotes(index, ranked, part.vector, part.terms, tokenize, params, qtype)[:1]
     kept: list[QuoteSpan] = []
     for q in [*quotes[:1], *bests, *quotes[1:]]:
-        if len(kept) < params.max_quotes and not any(
-            k.row == q.row and k.start < q.end and q.start < k.end for k in kept
-        ):
+        if len(kept) < params.max_quotes and not any(k.overlaps(q.row, q.start, q.end) for k in kept):
             kept.append(q)
     return kept
 

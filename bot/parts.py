@@ -21,12 +21,13 @@ import re
 __all__ = ["question_parts"]
 
 _ASKS_JA = re.compile(r"どこ|どの|どんな|どう|何|なに|なん|いつ|誰|だれ|いくら|いくつ|どれ")
-_ASKS_EN = re.compile(r"\b(?:who|whom|whose|what|which|where|when|why|how)\b", re.IGNORECASE)
+_WH_EN = r"(?:who|whom|whose|what|which|where|when|why|how)\b"
+_ASKS_EN = re.compile(r"\b" + _WH_EN, re.IGNORECASE)
 # Where a Japanese question may turn to a second question: after 、 or a mid-sentence ？.
 _CLAUSE_END_JA = re.compile(r"[、？?]")
 # An English second question starts after a comma (", and what…") or a question mark.
 _CLAUSE_START_EN = re.compile(
-    r",\s*(?:and\s+)?(?=(?:who|whom|whose|what|which|where|when|why|how)\b)|\?\s+(?=\S)", re.IGNORECASE
+    r",\s*(?:and\s+)?(?=" + _WH_EN + r")|\?\s+(?=\S)", re.IGNORECASE
 )
 _NUMBERED_JA = re.compile(r"第?\d+")
 _PAIR_EN = re.compile(

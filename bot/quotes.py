@@ -38,6 +38,10 @@ class QuoteSpan:
     end: int
     score: float
 
+    def overlaps(self, row: int, start: int, end: int) -> bool:
+        """Does this quote share characters with ``[start, end)`` of passage ``row``?"""
+        return self.row == row and self.start < end and start < self.end
+
 
 def select_quotes(
     index: SearchableIndex,
@@ -88,7 +92,7 @@ def select_quotes(
             end = _extend(index, cand.row, span)
         if _visible(index.passages[cand.row], start, end) < params.min_visible:
             continue
-        if any(q.row == cand.row and q.start < end and start < q.end for q in picked):
+        if any(q.overlaps(cand.row, start, end) for q in picked):
             continue
         picked.append(QuoteSpan(cand.row, start, end, score))
     return _merge_adjacent(index, picked)

@@ -38,6 +38,7 @@ __all__ = [
     "VECTORS",
     "VERSIONS",
     "clean_leftovers",
+    "create_private",
     "current_version",
     "finalise_tree",
     "index_lock",
@@ -88,16 +89,19 @@ def make_private_dir(path: Path) -> None:
         os.chmod(folder, _DIR_MODE)
 
 
+def create_private(path: Path, mode: str = "wb") -> IO:
+    """A new file, created owner-only (0600), open in ``mode`` ("wb", "w+b", or "w" for UTF-8 text)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, _FILE_MODE)
+    if "b" in mode:
+        return os.fdopen(fd, mode)
+    return os.fdopen(fd, mode, encoding="utf-8", newline="\n")
+
+
 @contextlib.contextmanager
 def open_private(path: Path, mode: str = "wb") -> Iterator[IO]:
-    """Open a new file for writing, created owner-only (0600)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _FILE_MODE)
-    if "b" in mode:
-        with os.fdopen(fd, mode) as f:
-            yield f
-    else:
-        with os.fdopen(fd, mode, encoding="utf-8", newline="\n") as f:
-            yield f
+    """:func:`create_private`, closed when the ``with`` block ends."""
+    with create_private(path, mode) as f:
+        yield f
 
 
 def _fsync_dir(path: Path) -> None:

@@ -110,14 +110,18 @@ class PassageTable(Sequence[Passage]):
         """The stored JSON objects of rows ``first .. first + count - 1``, parsed one at a time
         and not cached (for copying a document into the next version)."""
         for row in range(first, first + count):
-            line = self._data[int(self._offsets[row]) : int(self._offsets[row + 1])]
-            try:
-                record = json.loads(line)
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise corrupt(self._vdir, f"{self._name} cannot be read ({exc})") from None
+            record = self._json(row)
             if not isinstance(record, dict):
                 raise corrupt(self._vdir, f"{self._name} is inconsistent (passage {row} is not an object)")
             yield record
+
+    def _json(self, row: int) -> Any:
+        """Row ``row``'s line of the file, parsed."""
+        line = self._data[int(self._offsets[row]) : int(self._offsets[row + 1])]
+        try:
+            return json.loads(line)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise corrupt(self._vdir, f"{self._name} cannot be read ({exc})") from None
 
     # -- parsing -----------------------------------------------------------------------------
     def row(self, i: int) -> tuple[Passage, tuple[SentenceSpan, ...]]:
@@ -136,10 +140,9 @@ class PassageTable(Sequence[Passage]):
         return found
 
     def _parse(self, row: int) -> tuple[Passage, tuple[SentenceSpan, ...]]:
-        line = self._data[int(self._offsets[row]) : int(self._offsets[row + 1])]
+        d = self._json(row)
         m = self._manifest
         try:
-            d = json.loads(line)
             info = m.documents[d["doc"]]
             first, count = info.passages
             sfirst, scount = info.sentences
@@ -161,8 +164,6 @@ class PassageTable(Sequence[Passage]):
                 page=d.get("page"),
                 end_page=d.get("end_page"),
             )
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise corrupt(self._vdir, f"{self._name} cannot be read ({exc})") from None
         except (KeyError, TypeError, ValueError) as exc:
             raise corrupt(self._vdir, f"{self._name} is inconsistent ({type(exc).__name__}: {exc})") from None
         return passage, spans

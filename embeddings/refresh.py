@@ -208,11 +208,12 @@ class _Run:
                 unchanged = [rel for rel in unchanged if rel in spooled]
             copied = sorted(set(unchanged + kept)) if reuse and previous is not None else []
 
-            if len(spool):
-                self._checked_embedder()  # the model is loaded only when there is something to embed
+            # The model is loaded only when there is something to embed.
+            embedder = self._checked_embedder() if len(spool) else None
             dim = self._dim(previous if reuse else None)
             parts, vectors, sentence_vectors = self._lay_out(scratch, spool, spooled, previous, copied, dim)
-            self._embed(spool, spooled, parts, vectors, sentence_vectors)
+            if embedder is not None:
+                self._embed(embedder, spool, spooled, parts, vectors, sentence_vectors)
             stores = (vectors.store(_ranges(parts, "passages")), sentence_vectors.store(_ranges(parts, "sentences")))
             version = self._write(parts, stores, dim, serving)
         finally:
@@ -316,6 +317,7 @@ class _Run:
 
     def _embed(
         self,
+        embedder: Embedder,
         spool: Spool,
         spooled: Mapping[str, SpooledDoc],
         parts: list[DocPart],
@@ -324,8 +326,6 @@ class _Run:
     ) -> None:
         """Embed every spooled text, each vector written to its row as its batch comes back."""
         total = len(spool)
-        if not total:
-            return
         # Where text n goes: row target[n] of the sentence matrix when is_sentence[n], else of
         # the passage matrix.
         target = np.zeros(total, dtype=np.int64)
@@ -346,7 +346,7 @@ class _Run:
 
         bar = Progress(total, enabled=self.progress)
         try:
-            embed_into(self._checked_embedder(), spool.lengths(), spool.texts, store, bar)
+            embed_into(embedder, spool.lengths(), spool.texts, store, bar)
         finally:
             bar.close()
 

@@ -49,6 +49,7 @@ from embeddings.layout import (
     TMP_SUFFIX,
     VECTORS,
     VERSIONS,
+    create_private,
     finalise_tree,
     new_version_id,
     open_private,
@@ -80,12 +81,6 @@ _TextNumbers = tuple["array[int]", "array[int]", "array[int]"]  # where texts ar
 _WRITE_CHUNK = 1 << 20  # bytes of passages.jsonl gathered before each write
 _COPY_ROWS = 4096  # vector rows copied at a time from the previous version
 PROGRESS_MIN_PASSAGES = 10_000  # a version this large shows a bar while its words are indexed
-
-
-def _private_file(path: Path, mode: str) -> IO[bytes]:
-    """A new scratch file, owner-only (0600), opened in binary ``mode`` (``"wb"`` or ``"w+b"``)."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-    return os.fdopen(fd, mode)
 
 
 # -- scratch space -----------------------------------------------------------------------------
@@ -146,8 +141,8 @@ class Spool:
 
     def __init__(self, folder: Path) -> None:
         self._records_path = folder / "records.jsonl"
-        self._records = _private_file(self._records_path, "w+b")
-        self._texts = _private_file(folder / "texts.bin", "w+b")
+        self._records = create_private(self._records_path, "w+b")
+        self._texts = create_private(folder / "texts.bin", "w+b")
         self._records_size = 0
         self._texts_size = 0
         self._text_at = array("q")
@@ -322,7 +317,7 @@ class VectorFile:
 
     def __init__(self, path: Path, rows: int, dim: int) -> None:
         self.path, self.rows, self.dim = path, int(rows), int(dim)
-        self._file = _private_file(path, "wb")
+        self._file = create_private(path, "wb")
         header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False,
                   "shape": (self.rows, self.dim)}
         np.lib.format.write_array_header_1_0(self._file, header)

@@ -26,7 +26,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from slack_sdk.errors import SlackApiError
 
-__all__ = ["ListenerPool", "Notices", "PoolStats", "UserRate"]
+__all__ = ["ListenerPool", "Notices", "PoolStats", "UserRate", "submit_then"]
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -119,18 +119,7 @@ class ListenerPool(Executor):
                 dropped.cancel()
                 return dropped
             done = self._finished_other
-
-        def run() -> _T:
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                done()
-
-        try:
-            return self._pool.submit(run)
-        except BaseException:
-            done()  # shut down: the task will never run
-            raise
+        return submit_then(self._pool.submit, done, fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
@@ -148,6 +137,30 @@ class ListenerPool(Executor):
         with self._lock:
             return PoolStats(self._questions, self._others, self._peak, self._admitted,
                              self._refused, self._dropped)
+
+
+def submit_then(
+    submit: Callable[[Callable[[], _T]], Future[_T]],
+    done: Callable[[], None],
+    fn: Callable[_P, _T],
+    /,
+    *args: _P.args,
+    **kwargs: _P.kwargs,
+) -> Future[_T]:
+    """``submit(...)`` a task that runs ``fn(*args, **kwargs)`` and then ``done()``, however it
+    ends; ``done()`` runs at once if the task cannot be submitted (the pool was shut down)."""
+
+    def run() -> _T:
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            done()
+
+    try:
+        return submit(run)
+    except BaseException:
+        done()  # the task will never run
+        raise
 
 
 class UserRate:

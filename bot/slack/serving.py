@@ -18,6 +18,8 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.client import BaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
+from bot.slack.admission import submit_then
+
 __all__ = ["EVENTS_PATH", "SOCKET_BACKLOG", "BoundedSocketModeHandler", "HttpServer", "socket_mode_handler"]
 
 EVENTS_PATH = "/slack/events"
@@ -41,18 +43,7 @@ class _BlockingPool(ThreadPoolExecutor):
 
     def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
         self._free.acquire()
-
-        def run() -> _T:
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self._free.release()
-
-        try:
-            return super().submit(run)
-        except BaseException:
-            self._free.release()
-            raise
+        return submit_then(super().submit, self._free.release, fn, *args, **kwargs)
 
 
 class _BoundedSocketModeClient(SocketModeClient):
