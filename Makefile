@@ -3,13 +3,15 @@
 #   make test    install into .venv (with test tools), then run the whole test suite
 #   make check   lint + types + tests
 #   make bench   benchmarks (see BENCHMARKS.md)
+# The test and bench set-up also installs the Debian packages they read (scripts/system-deps.sh):
+# real Japanese manuals and a headless office suite. Without root or apt those tests skip.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 QUESTION ?= 日本方式の地デジを採用した国は何か国？
 
-.PHONY: demo test check lint bench install install-dev clean
+.PHONY: demo test check lint bench install install-dev system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +28,10 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 	touch $@
 
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev system-deps
+
+system-deps:
+	sh scripts/system-deps.sh
 
 demo: install
 	$(BIN)/kotae ask "$(QUESTION)"
