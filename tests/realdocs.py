@@ -59,7 +59,9 @@ def require(package: str) -> Manual:
     """The manual of ``package``, or skip the calling test saying how to install it."""
     manual = installed(package)
     if manual is None:
-        pytest.skip(f"Debian package {package} is not installed (run `make test` as root, or apt-get install {package})")
+        pytest.skip(
+            f"Debian package {package} is not installed (run `make test` as root, or apt-get install {package})"
+        )
     return manual
 
 
