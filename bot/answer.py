@@ -55,6 +55,9 @@ class AnswerParams:
     # the whole question's at this weight, so that 「そこで支持されたビジョンって何？」 keeps
     # its subject (0.5–1.0 gave the same dev-set figures; 0 and 0.3 miss one more question).
     part_context_weight: float = 0.7
+    # A thread follow-up (「それはいつ？」 after 「WCIT-12とは？」) is searched by its own vector
+    # mixed with its thread's earlier questions' at this weight, and by their words as well.
+    thread_context_weight: float = 0.7
     retrieval: RetrievalParams = field(default_factory=RetrievalParams)
     quotes: QuoteParams = field(default_factory=QuoteParams)
 
@@ -112,8 +115,13 @@ def answer_in_full(
     question: str,
     params: AnswerParams | None = None,
     tokenize: Callable[[str], list[str]] = _default_tokenize,
+    context: Sequence[str] = (),
 ) -> Answer:
-    """Answer ``question`` and keep the evidence behind the decision (for ``kotae eval``)."""
+    """Answer ``question`` and keep the evidence behind the decision (for ``kotae eval``).
+
+    ``context``: the questions asked before it in the same conversation (a Slack thread); a
+    follow-up that leaves its subject out (「それはいつ？」) is searched together with them.
+    """
     params = params or AnswerParams()
     query = parse_query(question[: params.max_question_chars * 4])
     if query.is_empty:
@@ -123,8 +131,12 @@ def answer_in_full(
     query = Query(query.text, query.normalized[: params.max_question_chars], query.language)
     searched = query.normalized
     custom = None if tokenize is _default_tokenize else tokenize
-    whole = _search(index, embedder, query, params, tokenize, custom)
+    earlier = _context_search(index, embedder, context, query, params, tokenize, custom)
+    whole = _search(index, embedder, query, params, tokenize, custom, earlier=earlier)
     qvec, terms = whole.vector, whole.terms
+    # A follow-up's passages come from the thread's subject; within them, its quotes answer what
+    # it asks itself (「いつ？」 picks the dates, not the sentence most about WCIT-12).
+    pick, pick_terms = (whole.own, whole.own_terms) if earlier is not None else (qvec, terms)
     stats = term_stats(index, index.passages, custom)
     known = sum(stats.occurs(word) for word in terms | set(whole.glossed))
     parts = [
@@ -132,7 +144,7 @@ def answer_in_full(
         for part in question_parts(searched, query.language)
     ]
     ranked = interleave(index, [whole.ranking, *(p.ranking for p in parts)], params.top_k) if parts else whole.ranking
-    quotes = select_quotes(index, ranked, qvec, terms, tokenize, params.quotes, qtype=question_type(searched))
+    quotes = select_quotes(index, ranked, pick, pick_terms, tokenize, params.quotes, qtype=question_type(searched))
     if parts:
         quotes = _with_parts(index, ranked, quotes, parts, tokenize, params.quotes)
 
@@ -140,7 +152,7 @@ def answer_in_full(
     for q in quotes:
         p = index.passages[q.row]
         quoted_terms.update(tokenize(p.text[q.start - p.start : q.end - p.start]))
-    best_sentence = max((sim for c in ranked for sim, _ in sentence_similarities(index, c.row, qvec)), default=0.0)
+    best_sentence = max((sim for c in ranked for sim, _ in sentence_similarities(index, c.row, pick)), default=0.0)
     evidence = weigh_evidence(
         sentence=best_sentence,
         language=query.language,
@@ -173,6 +185,8 @@ class _Searched:
     glossed: list[str]
     terms: set[str]
     ranking: list[Candidate]
+    own: np.ndarray  # a follow-up's vector before its thread's earlier questions were mixed in
+    own_terms: set[str]
 
 
 def _search(
@@ -183,9 +197,11 @@ def _search(
     tokenize: Callable[[str], list[str]],
     custom: Callable[[str], list[str]] | None,
     context: np.ndarray | None = None,
+    earlier: _Searched | None = None,
 ) -> _Searched:
     """Embed and search one question; a part of a two-part question has its vector mixed with
-    the whole question's (``context``)."""
+    the whole question's (``context``); a thread follow-up is mixed with its thread's earlier
+    questions (``earlier``: their vector, and their words for the lexical search)."""
     text = query.normalized
     glossed = glossed_words(index, text, query.language)
     vector, mixed = question_vector(embedder, text, glossed, params.glossed_weight)
@@ -193,8 +209,38 @@ def _search(
         blended = _blend(vector, context, params.part_context_weight)
         vector = blended if blended is not None else vector
     terms = set(tokenize(text))
-    ranking = retrieve(index, query, vector, params.top_k, params.retrieval, terms=terms, tokenize=custom)
-    return _Searched(query, vector, mixed, glossed, terms, ranking)
+    own, own_terms = vector, set(terms)
+    searched = query
+    if earlier is not None:
+        blended = _blend(vector, earlier.vector, params.thread_context_weight)
+        vector = blended if blended is not None else vector
+        terms |= earlier.terms
+        joined = f"{earlier.query.normalized} {text}"
+        searched = Query(query.text, joined, query.language)
+    ranking = retrieve(index, searched, vector, params.top_k, params.retrieval, terms=terms, tokenize=custom)
+    return _Searched(query, vector, mixed, glossed, terms, ranking, own, own_terms)
+
+
+def _context_search(
+    index: AnswerIndex,
+    embedder: QueryEmbedder,
+    context: Sequence[str],
+    query: Query,
+    params: AnswerParams,
+    tokenize: Callable[[str], list[str]],
+    custom: Callable[[str], list[str]] | None,
+) -> _Searched | None:
+    """The earlier questions of a thread as one query (vector and words, nothing retrieved);
+    None when there are none."""
+    joined = " ".join(" ".join(c.split()) for c in context if c and c.strip())
+    if not joined:
+        return None
+    earlier = parse_query(joined[: params.max_question_chars])
+    text = earlier.normalized[: params.max_question_chars]
+    glossed = glossed_words(index, text, earlier.language)
+    vector, mixed = question_vector(embedder, text, glossed, params.glossed_weight)
+    terms = set(tokenize(text))
+    return _Searched(Query(earlier.text, text, earlier.language), vector, mixed, glossed, terms, [], vector, terms)
 
 
 def _with_parts(
@@ -223,5 +269,6 @@ def answer(
     embedder: QueryEmbedder,
     question: str,
     params: AnswerParams | None = None,
+    context: Sequence[str] = (),
 ) -> Reply:
-    return answer_in_full(index, embedder, question, params).reply
+    return answer_in_full(index, embedder, question, params, context=context).reply

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.answer import Answer, AnswerIndex, AnswerParams, QueryEmbedder, answer_in_full
@@ -153,11 +153,12 @@ class AnswerService:
         return True
 
     # -- answering --------------------------------------------------------------------------
-    def answer_in_full(self, question: str) -> Answer:
-        return answer_in_full(self.index, self.embedder, question, self._params)
+    def answer_in_full(self, question: str, context: Sequence[str] = ()) -> Answer:
+        """``context``: earlier questions of the same conversation (see :func:`answer_in_full`)."""
+        return answer_in_full(self.index, self.embedder, question, self._params, context=context)
 
-    def answer(self, question: str) -> Reply:
-        return self.answer_in_full(question).reply
+    def answer(self, question: str, context: Sequence[str] = ()) -> Reply:
+        return self.answer_in_full(question, context).reply
 
     def suggested_questions(self, limit: int = 4) -> list[str]:
         """Questions a newcomer could ask, drawn from the corpus's section headings."""

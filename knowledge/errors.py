@@ -16,6 +16,8 @@ __all__ = [
     "IndexMismatchError",
     "IndexMissingError",
     "KotaeError",
+    "SlackAuthError",
+    "SlackUnavailableError",
 ]
 
 
@@ -54,3 +56,11 @@ class IndexCorruptError(KotaeError):
 
 class IndexBusyError(KotaeError):
     """Another process is refreshing the same index."""
+
+
+class SlackAuthError(ConfigError):
+    """Slack refused a token or secret at start-up (revoked, wrong app, missing scope)."""
+
+
+class SlackUnavailableError(KotaeError):
+    """Slack could not be reached, or answered with a server error, at start-up."""

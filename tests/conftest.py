@@ -70,6 +70,5 @@ def standin():
 @pytest.fixture
 def slack(standin):
     """The module's stand-in with an empty call record and no leftover faults."""
-    standin.recorder.clear()
-    standin.unknown_channels.clear()
+    standin.reset()
     return standin

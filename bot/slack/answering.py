@@ -14,7 +14,9 @@ class Answerer(Protocol):
     """The same answering the CLI uses. Implementations must be thread-safe: Slack listeners
     run concurrently."""
 
-    def answer(self, question: str) -> Reply: ...
+    def answer(self, question: str, context: tuple[str, ...] = ()) -> Reply:
+        """``context``: the earlier questions of a thread (see ``bot.answer.answer_in_full``)."""
+        ...
 
     def suggested_questions(self, limit: int = 4) -> list[str]: ...
 

@@ -8,7 +8,11 @@ from typing import Any, Literal
 from slack_bolt import App, Assistant, BoltResponse
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
-from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (  # the package root does not export all three
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 
 from bot.settings import Settings
 from bot.slack.admission import ListenerPool, Notices, UserRate
@@ -24,15 +28,23 @@ __all__ = ["KotaeApp", "build_app", "build_client"]
 Mode = Literal["socket", "http"]
 
 
+# Transient failures are retried, with exponential backoff and jitter (~0.5 s, ~1 s, plus up to
+# 1 s each): a dropped connection or an HTTP 500/503 from Slack costs the asker a second or two,
+# never their answer. Only when every attempt fails does the error handler apologise.
+TRANSIENT_RETRIES = 2
+
+
 def build_client(settings: Settings, logger: logging.Logger | None = None) -> WebClient:
-    """The Web API client: bot token from settings, retries on 429 (honouring Retry-After)."""
+    """The Web API client: bot token from settings; retries on 429 (honouring Retry-After), on
+    HTTP 500/503 and on connection errors (resets, refused, DNS) with backoff."""
     options: dict[str, Any] = {}
     if settings.api_base_url:
         base = settings.api_base_url
         options["base_url"] = base if base.endswith("/") else base + "/"
     return WebClient(
         token=settings.require_bot_token(),
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1),
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=TRANSIENT_RETRIES),
+                        ServerErrorRetryHandler(max_retry_count=TRANSIENT_RETRIES),
                         RateLimitErrorRetryHandler(max_retry_count=3)],
         logger=logger or logging.getLogger("kotae.slack.web"),
         **options,
@@ -68,6 +80,9 @@ class KotaeApp(App):
     def __init__(self, *, pool: ListenerPool, **options: Any) -> None:
         super().__init__(listener_executor=pool, **options)
         self.pool = pool
+        # For the HTTP server's own signature check (which logs no request bodies).
+        verified = options.get("request_verification_enabled", True)
+        self.signing_secret: str | None = options.get("signing_secret") if verified else None
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         try:

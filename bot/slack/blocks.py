@@ -4,6 +4,13 @@ The output always respects Slack's limits (:mod:`bot.slack.limits`): at most 50 
 3,000 characters per section, at most ~11k characters of block text in total. Long quotes are
 shortened at a sentence boundary with an ellipsis; what does not fit is dropped from the end,
 never silently from the middle, and the sources list always stays.
+
+Quotes are ``rich_text`` quote blocks: their text elements are shown as they are, never parsed as
+mrkdwn, so ``*``, ``_``, ``~``, backticks, ``&``, ``<`` and ``>`` in a document look exactly as in
+the document, and ``<!channel>`` or ``<@U…>`` stay text (a mention in rich text needs a ``user``
+or ``broadcast`` element, which Kotae never makes). Bare ``@here``/``@channel``/``@everyone``
+still get an invisible word joiner (:func:`~bot.slack.mrkdwn.defang`), for any client that
+would link them.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from typing import Any
 from bot.reply import Citation, Reply
 from bot.slack import limits
 from bot.slack.labels import Labels, labels_for
-from bot.slack.mrkdwn import escape, link, trim, trim_escaped
+from bot.slack.mrkdwn import ELLIPSIS, defang, escape, link, trim, trim_escaped
 
 __all__ = [
     "ACTION_FEEDBACK_DOWN",
@@ -85,20 +92,12 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
     return button
 
 
-def _quote_section(text: str, n: int, limit: int) -> str:
-    """``> quoted lines [n]`` no longer than ``limit``, the quote trimmed to fit."""
-    marker = f"  *[{n}]*"
-
-    def fmt(body: str) -> str:
-        lines = body.splitlines() or [""]
-        return "\n".join(f"> {line}" for line in lines) + marker
-
-    budget = max(limit - len(marker) - 2, 1)
-    while True:
-        out = fmt(trim(text.strip(), budget))
-        if len(out) <= limit or budget <= 1:
-            return out[:limit] if len(out) > limit else out
-        budget = max(budget - (len(out) - limit), 1)
+def _quote_block(text: str, n: int, limit: int) -> Block:
+    """The quote as literal rich text, then its bold ``[n]``: at most ``limit`` characters."""
+    marker = f"  [{n}]"
+    body = trim(text.strip(), max(limit - len(marker), 1), literal=True) or ELLIPSIS
+    quoted = [{"type": "text", "text": body}, {"type": "text", "text": marker, "style": {"bold": True}}]
+    return {"type": "rich_text", "elements": [{"type": "rich_text_quote", "elements": quoted}]}
 
 
 def _location(citation: Citation, labels: Labels) -> str:
@@ -234,15 +233,12 @@ def render_reply(
     room = limits.MAX_BLOCKS - len(head) - len(tail)
     quotes = quotes[: max(room, 0)]
     fixed = sum(len(t) for t in limits.block_texts(head + tail))
-    overhead = 12  # "> " prefix and the "  *[n]*" marker of each quote section
+    overhead = 8  # the "  [n]" marker of each quote
     budget = max(limits.MAX_TOTAL_TEXT - fixed - overhead * len(quotes), 0)
-    wanted = [
-        min(len(escape(q.text)) + 2 * q.text.count("\n") + overhead, limits.MAX_SECTION_TEXT)
-        for q in quotes
-    ]
+    wanted = [min(len(defang(q.text.strip())) + overhead, limits.MAX_SECTION_TEXT) for q in quotes]
     shares = _water_fill(wanted, budget)
     body = [
-        _section(_quote_section(q.text, q.citation, share))
+        _quote_block(q.text, q.citation, share)
         for q, share, want in zip(quotes, shares, wanted, strict=True)
         # A quote squeezed below 40 characters says nothing: leave it to the sources.
         if share >= min(want, 40)

@@ -6,23 +6,34 @@ import argparse
 import contextlib
 import logging
 import sys
+import threading
 from typing import Any
 
-from bot.settings import Settings
+from bot.settings import SETTINGS_HELP, Settings
+from knowledge.errors import ConfigError
 
 __all__ = ["add_serve_parser", "run_serve"]
 
-_EPILOG = """\
-examples:
-  SLACK_BOT_TOKEN=xoxb-… SLACK_APP_TOKEN=xapp-… kotae serve        # Socket Mode (no public URL)
-  SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… kotae serve --http --port 3000
-  kotae serve --local                      # try it in the terminal, no Slack needed
+# Settings every command shares (shown by their flags); the rest are the bot's.
+_NOT_SERVE = frozenset({"docs_dir", "index_dir", "data_dir", "model", "chunk_chars", "chunk_overlap",
+                        "ann", "top_k", "abstain_threshold"})
 
-environment: SLACK_BOT_TOKEN, SLACK_APP_TOKEN (Socket Mode), SLACK_SIGNING_SECRET (HTTP),
-KOTAE_SLACK_CHANNELS, KOTAE_SLACK_MENTION_ONLY, KOTAE_SLACK_PRIVATE, KOTAE_HTTP_HOST,
-KOTAE_HTTP_PORT, KOTAE_FEEDBACK, KOTAE_MAX_PENDING (questions in flight, default 100),
-KOTAE_USER_RATE (questions per user per minute, default 20; 0 = no limit).
-"""
+
+def _epilog() -> str:
+    rows = [f"  {env:<25} {text}" for attr, env, text in SETTINGS_HELP if attr not in _NOT_SERVE]
+    return "\n".join([
+        "examples:",
+        "  SLACK_BOT_TOKEN=xoxb-… SLACK_APP_TOKEN=xapp-… kotae serve        # Socket Mode (no public URL)",
+        "  SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… kotae serve --http --port 3000",
+        "  kotae serve --local                      # try it in the terminal, no Slack needed",
+        "",
+        "environment:",
+        *rows,
+        "",
+        "Start-up checks the tokens with Slack before loading the index; every failure is one line",
+        "saying what to check (see docs/slack.md).",
+        "",
+    ])
 
 
 def add_serve_parser(subparsers: Any) -> None:
@@ -30,7 +41,7 @@ def add_serve_parser(subparsers: Any) -> None:
         "serve", help="run the Slack bot (Socket Mode, HTTP Events API, or --local)",
         description="Answer questions in Slack: mentions, DMs, thread follow-ups, /ask and the "
                     "AI-app panel. Loads the index once and picks up a refreshed index by itself.",
-        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--http", action="store_true",
                        help="use the HTTP Events API even when SLACK_APP_TOKEN is set")
@@ -67,25 +78,45 @@ def run_serve(args: argparse.Namespace, settings: Settings, service: Any = None)
 
     socket_mode = settings.slack_app_token is not None and not args.http
     settings.require_bot_token()
-    if socket_mode:
-        app_token = settings.require_app_token()
-    else:
+    app_token = settings.require_app_token() if socket_mode else None
+    if not socket_mode:
         settings.require_signing_secret()
+
+    from slack_bolt.error import BoltError
+
+    from bot.slack.app import build_app, build_client
+    from bot.slack.startup import check_slack, explained, quiet_logger
+
+    # Before the index is built or loaded: a wrong token is reported in seconds, not minutes.
+    check_slack(build_client(settings, quiet_logger()), app_token)
+    client = build_client(settings, logger)
     service = service or _service(settings)
-
-    from bot.slack.app import build_app
-
-    app = build_app(settings, service, mode="socket" if socket_mode else "http", logger=logger)
-    if socket_mode:
+    try:
+        app = build_app(settings, service, client, mode="socket" if socket_mode else "http", logger=logger)
+    except BoltError:  # Bolt's own auth.test failed right after ours passed: say so, plainly
+        check_slack(build_client(settings, quiet_logger()))
+        raise ConfigError("Slack did not confirm SLACK_BOT_TOKEN at start-up; start Kotae again.") from None
+    if app_token is not None:
         from bot.slack.serving import socket_mode_handler
 
         print("Kotae: connecting to Slack over Socket Mode… (Ctrl-C to stop)", file=sys.stderr)
-        socket_mode_handler(app, app_token, logger=logger).start()
+        handler = socket_mode_handler(app, app_token, logger=logger)
+        explained("SLACK_APP_TOKEN", "apps.connections.open", client, handler.connect)
+        print("Kotae: connected; answering questions.", file=sys.stderr)
+        threading.Event().wait()  # the handler's threads serve until Ctrl-C
         return 0
 
     from bot.slack.serving import HttpServer
 
-    server = HttpServer(app, settings.http_host, settings.http_port)
+    try:
+        server = HttpServer(app, settings.http_host, settings.http_port)
+    except OSError as error:
+        where = f"{settings.http_host}:{settings.http_port}"
+        raise ConfigError(
+            f"Kotae could not listen on {where} ({(error.strerror or str(error)).lower()}): another "
+            "program may be using the port, or the address is not one of this machine's. Choose "
+            "another with --port/KOTAE_HTTP_PORT or --host/KOTAE_HTTP_HOST."
+        ) from None
     print(f"Kotae: Events API at {server.url} (Ctrl-C to stop)", file=sys.stderr)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

@@ -39,6 +39,11 @@ class SeenKeys:
             self._expiry[key] = now + self._ttl
             return True
 
+    def forget(self, key: str) -> None:
+        """Let ``key`` be handled again (the first attempt did not complete)."""
+        with self._lock:
+            self._expiry.pop(key, None)
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._expiry)

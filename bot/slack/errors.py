@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.slack.blocks import render_notice
+from bot.slack.feedback import parse_feedback_value
 from bot.slack.labels import guess_language, labels_for
 from bot.slack.questions import where_from_body
 
@@ -29,8 +30,11 @@ def _slack_error(error: Exception) -> str | None:
 
 
 def _question_text(body: dict[str, Any]) -> str:
+    """The question, for the apology's language (a click carries it in the button's value)."""
     event = body.get("event") or {}
-    return str(event.get("text") or body.get("text") or "")
+    actions = body.get("actions") or [{}]
+    clicked = parse_feedback_value(str(actions[0].get("value") or "")).get("q") if actions else None
+    return str(event.get("text") or body.get("text") or clicked or "")
 
 
 def make_error_handler(private: bool, logger: logging.Logger) -> Callable[..., None]:

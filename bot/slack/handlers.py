@@ -37,11 +37,14 @@ from bot.slack.questions import (
     is_ignorable_message,
     mentions,
 )
+from bot.slack.threads import earlier_questions, fetch_thread, kotae_answered
 from knowledge.errors import KotaeError
 
 __all__ = ["Asked", "Asking", "Policy"]
 
 PROGRESS_REACTION = "eyes"
+# chat.postMessage answers for a channel Kotae is not a member of (private ones look missing).
+_NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found"})
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ class Asking:
         self.rate = rate if rate is not None else UserRate(0)
         self.notices = notices if notices is not None else Notices(logger=logger)
         self._reload_failure = ""
+        self.team = ""  # the workspace, for log lines (set from each request's authorisation)
 
     # -- admission: on the request thread, before any listener is queued ----------------------
     def admit(self, body: dict[str, Any], context: Any, ack: Callable[..., BoltResponse],
@@ -102,12 +106,17 @@ class Asking:
         """Global middleware (after de-duplication): acknowledge what a queued listener would
         acknowledge late, and admit a question only while the user's rate and the listener
         pool allow; otherwise acknowledge it and say why, without queueing anything."""
+        self.team = str(getattr(context, "team_id", None) or self.team)
         if body.get("type") == "block_actions":
             ack()  # a click is acknowledged at once, however long the listener waits in the pool
         ask_text, _ = self._ask_intro(body) if body.get("command") == "/ask" else ("", None)
         asked = self.intake(body, context.bot_user_id)
         if asked is None or not asked.answers:
             if ask_text:
+                channel = str(body.get("channel_id") or "")
+                if (body.get("text") or "").strip() and not self.policy.allows(channel):
+                    self.logger.warning(json.dumps({"event": "turned_away", "reason": "channel not allowed",
+                                                    "entry": "ask", "team": self.team, "channel": channel}))
                 return ack(response_type="ephemeral", text=ask_text)  # empty or not allowed here
             return next()  # the listener refuses, hints or ignores it, without answering
         if asked.certain and not self.rate.allow(asked.where.user):
@@ -180,7 +189,7 @@ class Asking:
         labels = labels_for(guess_language(asked.question))
         text = labels.busy if reason == "busy" else labels.slow_down
         record: dict[str, Any] = {"event": "turned_away", "reason": reason, "entry": asked.entry,
-                                  "channel": asked.where.channel}
+                                  "team": self.team, "channel": asked.where.channel}
         if self.pool is not None:
             record["in_flight"] = self.pool.stats().questions
         self.logger.warning(json.dumps(record))
@@ -196,16 +205,17 @@ class Asking:
         return BoltResponse(status=200, body="")
 
     # -- the one path every entry point takes -------------------------------------------------
-    def answer(self, question: str, entry: str, channel: str) -> Reply:
+    def answer(self, question: str, entry: str, channel: str, context: tuple[str, ...] = ()) -> Reply:
+        """``context``: the thread's earlier questions, which a follow-up is searched with."""
         started = time.monotonic()
         self._reload()
-        reply = self.service.answer(question)
+        reply = self.service.answer(question, context=context) if context else self.service.answer(question)
         top = max((p.score for p in reply.passages), default=None)
         self.logger.info(json.dumps({
             "event": "question", "entry": entry, "channel": channel,
             "latency_ms": round((time.monotonic() - started) * 1000),
             "answered": reply.answered, "top_score": None if top is None else round(top, 4),
-            "quotes": len(reply.quotes), "language": reply.language,
+            "quotes": len(reply.quotes), "language": reply.language, "context": len(context),
             "index_version": reply.index_version,
         }, ensure_ascii=False))
         return reply
@@ -233,18 +243,34 @@ class Asking:
         else:
             client.chat_postMessage(unfurl_links=False, unfurl_media=False, **common)
 
-    def answer_message(self, client: WebClient, where: Where, question: str, entry: str) -> None:
+    def answer_message(self, client: WebClient, where: Where, question: str, entry: str,
+                       bot: str | None = None) -> None:
         """Reaction while working, then the answer in the thread."""
         if not question:
             self.post(client, where, render_notice(labels_for("ja").empty_mention))
             return
         react: dict[str, Any] = {"channel": where.channel, "timestamp": where.ts, "name": PROGRESS_REACTION}
         _best_effort(self.logger, "reaction", lambda: client.reactions_add(**react))
-        reply = self.answer(question, entry, where.channel)
+        reply = self.answer(question, entry, where.channel, self.thread_context(client, where, bot))
         self.post(client, where, render_reply(reply))
         _best_effort(self.logger, "reaction removal", lambda: client.reactions_remove(**react))
 
+    def thread_context(self, client: WebClient, where: Where, bot: str | None) -> tuple[str, ...]:
+        """The questions asked earlier in the thread of a reply (none for a thread's first
+        message); unreadable history costs the context, never the answer."""
+        if not where.thread_ts or where.thread_ts == where.ts:
+            return ()
+        try:
+            messages = fetch_thread(client, where.channel, where.thread_ts)
+        except SlackApiError as error:
+            self.logger.info("slack: thread history of %s not read (%s); answering the reply on its own",
+                             where.channel, error.response.get("error"))
+            return ()
+        return earlier_questions(messages, where.ts, bot)
+
     def refuse(self, client: WebClient, where: Where, question: str) -> None:
+        self.logger.warning(json.dumps({"event": "turned_away", "reason": "channel not allowed",
+                                        "entry": "mention", "team": self.team, "channel": where.channel}))
         notice = render_notice(labels_for(guess_language(question)).not_allowed)
         _best_effort(self.logger, "refusal", lambda: client.chat_postEphemeral(
             channel=where.channel, user=where.user, text=notice.text, blocks=notice.blocks_list()))
@@ -253,29 +279,24 @@ class Asking:
     def on_mention(self, event: dict[str, Any], client: WebClient, context: Any) -> None:
         asked = self._event_intake(event, context.bot_user_id)
         if asked is not None:
-            self._act(client, asked)
+            self._act(client, asked, context.bot_user_id)
 
     def on_message(self, event: dict[str, Any], client: WebClient, context: Any) -> None:
         bot = context.bot_user_id
         asked = self._event_intake(event, bot)
         if asked is None:
             return
-        if asked.entry == "follow-up" and not self._answered_in(client, asked.where.channel,
-                                                                str(asked.where.thread_ts), bot):
+        if asked.entry == "follow-up" and not kotae_answered(
+                fetch_thread(client, asked.where.channel, str(asked.where.thread_ts)), bot):
             return
-        self._act(client, asked)
+        self._act(client, asked, bot)
 
-    def _act(self, client: WebClient, asked: Asked) -> None:
+    def _act(self, client: WebClient, asked: Asked, bot: str | None) -> None:
         """Refuse, or (once per message) answer or hint, as :meth:`intake` decided."""
         if asked.action == "refuse":
             self.refuse(client, asked.where, asked.question)
         elif self.claim(asked.where.channel, asked.where.ts):
-            self.answer_message(client, asked.where, asked.question, asked.entry)
-
-    def _answered_in(self, client: WebClient, channel: str, thread_ts: str, bot: str | None) -> bool:
-        replies = client.conversations_replies(channel=channel, ts=thread_ts, limit=200)
-        messages: list[dict[str, Any]] = replies.get("messages") or []
-        return any(m.get("user") == bot for m in messages)
+            self.answer_message(client, asked.where, asked.question, asked.entry, bot)
 
     def _ask_intro(self, command: dict[str, Any]) -> tuple[str, str | None]:
         """What /ask acknowledges with, and the question to answer (``None``: nothing to answer)."""
@@ -308,12 +329,41 @@ class Asking:
         asked = self._action_intake(body, action)
         if asked is None:
             return
+        # Two real clicks on one ephemeral answer differ in trigger id and response URL, but
+        # come from the same message: that is what is posted once.
+        shown = (body.get("container") or {}).get("message_ts") or action.get("value", "")
+        key = f"post:{asked.where.channel}:{asked.where.user}:{shown}"
+        if not self.seen.first_time(key):
+            self.logger.info("slack: \"post to channel\" clicked again on message %s in %s: already "
+                             "posted or being posted, not posted twice", shown, asked.where.channel)
+            return
+        posted = False
+        try:
+            posted = self._post_answer(client, asked, respond)
+        finally:
+            if not posted:
+                self.seen.forget(key)  # not posted: a later click may try again
+
+    def _post_answer(self, client: WebClient, asked: Asked, respond: Callable[..., Any]) -> bool:
+        """Post the answer for everyone; False when Kotae is not in the channel (the asker is
+        told how to invite it, in their language)."""
         channel = asked.where.channel
         reply = self.answer(asked.question, asked.entry, channel)
         message = render_reply(reply, asked_by=asked.where.user)
-        client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks_list(),
-                                unfurl_links=False, unfurl_media=False)
+        try:
+            client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks_list(),
+                                    unfurl_links=False, unfurl_media=False)
+        except SlackApiError as error:
+            code = error.response.get("error")
+            if code not in _NOT_A_MEMBER:
+                raise
+            self.logger.info(json.dumps({"event": "not_posted", "reason": code, "team": self.team,
+                                         "channel": channel}))
+            respond(response_type="ephemeral", replace_original=False,
+                    text=labels_for(reply.language).invite_first)
+            return False
         respond(delete_original=True)
+        return True
 
     def on_feedback(self, ack: Callable[..., Any], body: dict[str, Any], action: dict[str, Any],
                     respond: Callable[..., Any]) -> None:
@@ -361,5 +411,6 @@ class Asking:
         if not question:
             self.post(client, where, render_notice(labels.empty_question))
             return
-        reply = self.answer(question, "assistant", channel)
+        reply = self.answer(question, "assistant", channel,
+                            self.thread_context(client, where, context.bot_user_id))
         self.post(client, where, render_reply(reply))  # posting clears the status line

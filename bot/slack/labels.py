@@ -33,6 +33,7 @@ class Labels:
     slow_down: str  # this user asked too many questions in the last minute
     thanks: str
     not_allowed: str
+    invite_first: str  # "post to channel" in a channel Kotae is not a member of
     empty_question: str
     empty_mention: str
     greeting: str
@@ -59,6 +60,10 @@ _JA = Labels(
     slow_down="短い時間にたくさんの質問をいただきました。1分ほどしてから、もう一度お尋ねください。",
     thanks="フィードバックありがとうございます。",
     not_allowed="このチャンネルでは回答できません。管理者が許可したチャンネルかDMでお尋ねください。",
+    invite_first=(
+        "Kotaeはこのチャンネルに参加していないため投稿できません。チャンネルで `/invite @Kotae` と"
+        "送って招待してから、もう一度「チャンネルに投稿」を押してください。"
+    ),
     empty_question="質問を書いてください。例: `/ask 国際戦略の重点分野は？`",
     empty_mention="質問を書いてください。例: `@Kotae 国際戦略の重点分野は？`",
     greeting="こんにちは、Kotaeです。チームの文書から、出典つきの引用で答えます。",
@@ -86,6 +91,10 @@ _EN = Labels(
     thanks="Thanks for the feedback.",
     not_allowed=(
         "I can't answer in this channel. Ask in a channel where Kotae is enabled, or in a DM."
+    ),
+    invite_first=(
+        "I can't post here because Kotae is not a member of this channel. Type `/invite @Kotae` "
+        "in the channel, then press “Post to channel” again."
     ),
     empty_question="Please write a question, e.g. `/ask What are the priorities of the strategy?`",
     empty_mention="Please write a question, e.g. `@Kotae What are the priorities of the strategy?`",

@@ -26,12 +26,12 @@ MAX_FALLBACK_TEXT = 3000
 
 
 def block_texts(blocks: list[dict] | tuple[dict, ...]) -> list[str]:
-    """Every text string inside ``blocks`` (section, context, header, button labels)."""
+    """Every text string inside ``blocks`` (section, context, header, button labels, rich text)."""
     found: list[str] = []
 
     def walk(node: object) -> None:
         if isinstance(node, dict):
-            if node.get("type") in {"mrkdwn", "plain_text"} and isinstance(node.get("text"), str):
+            if node.get("type") in {"mrkdwn", "plain_text", "text"} and isinstance(node.get("text"), str):
                 found.append(node["text"])
                 return
             for value in node.values():

@@ -17,7 +17,7 @@ import re
 import unicodedata
 from itertools import accumulate
 
-__all__ = ["ELLIPSIS", "escape", "escaped_length", "link", "trim", "trim_escaped"]
+__all__ = ["ELLIPSIS", "defang", "escape", "escaped_length", "link", "trim", "trim_escaped"]
 
 ELLIPSIS = "…"
 _WORD_JOINER = "\u2060"
@@ -30,8 +30,13 @@ _JOINERS = frozenset("\u200d\u200c\u2060\ufe0e\ufe0f")
 
 def escape(text: str) -> str:
     """Escape ``&<>`` and neutralise broadcast mentions. Idempotence is not needed: call once."""
-    escaped = "".join(_ENTITIES.get(ch, ch) for ch in text)
-    return _BROADCAST.sub(lambda m: m.group(1) + _WORD_JOINER, escaped)
+    return defang("".join(_ENTITIES.get(ch, ch) for ch in text))
+
+
+def defang(text: str) -> str:
+    """Only neutralise ``@channel``/``@here``/``@everyone`` (an invisible word joiner after the
+    ``@``): for literal text, such as ``rich_text`` elements, which Slack never parses."""
+    return _BROADCAST.sub(lambda m: m.group(1) + _WORD_JOINER, text)
 
 
 def escaped_length(text: str) -> int:
@@ -52,9 +57,14 @@ def _safe_cut(text: str, end: int) -> int:
     return end
 
 
-def trim(text: str, limit: int) -> str:
-    """``text`` escaped, shortened to at most ``limit`` characters, ending in an ellipsis if cut."""
-    escaped = escape(text)
+def trim(text: str, limit: int, *, literal: bool = False) -> str:
+    """``text`` escaped, shortened to at most ``limit`` characters, ending in an ellipsis if cut.
+
+    ``literal``: for text Slack shows as it is (``rich_text``): only :func:`defang`, no entities.
+    """
+    made_safe = defang if literal else escape
+    entities = {} if literal else _ENTITIES
+    escaped = made_safe(text)
     if len(escaped) <= limit:
         return escaped
     if limit <= len(ELLIPSIS):
@@ -63,10 +73,10 @@ def trim(text: str, limit: int) -> str:
     # Escaped length of each prefix: an entity (&amp;) is never cut, because we cut raw text.
     # The broadcast neutraliser adds one character per match; count it conservatively by
     # escaping the candidate again below.
-    lengths = [0, *accumulate(len(_ENTITIES.get(ch, ch)) for ch in text)]
+    lengths = [0, *accumulate(len(entities.get(ch, ch)) for ch in text)]
     end = max(i for i, n in enumerate(lengths) if n <= budget)
     end = _safe_cut(text, end)
-    while end > 0 and len(escape(text[:end])) > budget:
+    while end > 0 and len(made_safe(text[:end])) > budget:
         end = _safe_cut(text, end - 1)
     head = text[:end]
     boundary = max((i + 1 for i, ch in enumerate(head) if ch in _SENTENCE_END), default=0)
@@ -76,7 +86,7 @@ def trim(text: str, limit: int) -> str:
         space = head.rfind(" ")
         if space >= len(head) * 3 // 4:
             head = head[:space]
-    return escape(head.rstrip()) + ELLIPSIS
+    return made_safe(head.rstrip()) + ELLIPSIS
 
 
 def trim_escaped(text: str, limit: int) -> str:

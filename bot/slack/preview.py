@@ -19,6 +19,17 @@ def _mrkdwn(text: str) -> str:
     return re.sub(r"(?<!\w)\*([^*\n]+)\*(?!\w)", r"\1", text)
 
 
+def _rich_text(block: dict[str, Any]) -> list[str]:
+    """Rich text is literal: its characters are shown as they are (quotes with a bar)."""
+    lines: list[str] = []
+    for element in block.get("elements", []):
+        text = "".join(leaf.get("text", "") for leaf in element.get("elements", [])
+                       if isinstance(leaf, dict)).replace("\u2060", "")
+        bar = "  │ " if element.get("type") == "rich_text_quote" else ""
+        lines.extend(bar + line for line in text.splitlines() or [""])
+    return lines
+
+
 def readable(blocks: list[dict[str, Any]], width: int = 78) -> str:
     lines: list[str] = []
     for block in blocks:
@@ -27,6 +38,8 @@ def readable(blocks: list[dict[str, Any]], width: int = 78) -> str:
             text = _mrkdwn(block["text"]["text"])
             lines.extend("  │ " + line[2:] if line.startswith("> ") else line
                          for line in text.splitlines())
+        elif kind == "rich_text":
+            lines.extend(_rich_text(block))
         elif kind == "divider":
             lines.append("─" * width)
         elif kind == "context":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
@@ -19,6 +20,7 @@ from slack_sdk.socket_mode.client import BaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.slack.admission import submit_then
+from bot.slack.signatures import claimed_place, rejection
 
 __all__ = ["EVENTS_PATH", "SOCKET_BACKLOG", "BoundedSocketModeHandler", "HttpServer", "socket_mode_handler"]
 
@@ -75,6 +77,19 @@ def _is_envelope(message: str) -> bool:
         return False
 
 
+def _info_or_above(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.INFO
+
+
+def _frames_unlogged(logger: logging.Logger) -> logging.Logger:
+    """The Socket Mode client's logger (a child of ``logger``) without its debug lines: they
+    hold whole frames (questions, ``response_url``s, acknowledgements); warnings stay."""
+    child = logger.getChild("socket")
+    if _info_or_above not in child.filters:
+        child.addFilter(_info_or_above)
+    return child
+
+
 class BoundedSocketModeHandler(BaseSocketModeHandler):
     """Bolt's built-in Socket Mode handler, on :class:`_BoundedSocketModeClient`."""
 
@@ -82,7 +97,7 @@ class BoundedSocketModeHandler(BaseSocketModeHandler):
                  concurrency: int = 10, backlog: int = SOCKET_BACKLOG) -> None:
         self.app = app
         self.client = _BoundedSocketModeClient(
-            app_token=app_token, logger=logger or app.logger, web_client=app.client,
+            app_token=app_token, logger=_frames_unlogged(logger or app.logger), web_client=app.client,
             proxy=app.client.proxy, concurrency=concurrency, backlog=backlog,
         )
         self.client.socket_mode_request_listeners.append(self.handle)
@@ -98,16 +113,29 @@ def socket_mode_handler(app: App, app_token: str, logger: logging.Logger | None 
     return BoundedSocketModeHandler(app, app_token, logger=logger, concurrency=concurrency, backlog=backlog)
 
 
-def _with_health(inner: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
-    """Answer ``GET /healthz`` (for load balancers), and refuse a request whose signature
-    timestamp is not a number, before handing over to Bolt (whose verifier would raise on it)."""
+def _with_health(inner: Callable[..., Iterable[bytes]], signing_secret: str | None = None,
+                 logger: logging.Logger | None = None) -> Callable[..., Iterable[bytes]]:
+    """Answer ``GET /healthz`` (for load balancers), and refuse a request that is not signed by
+    Slack (or whose signature is stale) before handing over to Bolt, logging why and where from,
+    but neither its body nor its response URL (:mod:`bot.slack.signatures`)."""
+    logger = logger or logging.getLogger("kotae.slack")
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO") == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
-        if timestamp is not None and not timestamp.strip().isdigit():
+        reason = "no timestamp" if timestamp is not None and not timestamp.strip().isdigit() else None
+        if signing_secret and environ.get("REQUEST_METHOD") == "POST" and reason is None:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length > 0 else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            reason = rejection(signing_secret, body, timestamp, environ.get("HTTP_X_SLACK_SIGNATURE"))
+            if reason:
+                team, channel = claimed_place(body, str(environ.get("CONTENT_TYPE") or ""))
+                logger.warning(json.dumps({"event": "rejected", "reason": reason, "team": team,
+                                           "channel": channel, "path": environ.get("PATH_INFO", "")}))
+        if reason:
             start_response("401 Unauthorized", [("Content-Type", "text/plain")])
             return [b"invalid request"]
         return inner(environ, start_response)
@@ -126,8 +154,9 @@ class HttpServer:
         # waitress bounds what a flood can hold: ``threads`` requests in progress, at most
         # ``connection_limit`` connections open (more wait in the kernel's listen backlog), and
         # no request read ahead on a connection before the previous one is answered.
+        secret = getattr(app, "signing_secret", None)  # KotaeApp in HTTP mode
         self._server = create_server(
-            _with_health(SlackRequestHandler(app, path=EVENTS_PATH)),
+            _with_health(SlackRequestHandler(app, path=EVENTS_PATH), secret, app.logger),
             host=host, port=port, threads=threads, ident="kotae", clear_untrusted_proxy_headers=True,
             connection_limit=connection_limit,
         )

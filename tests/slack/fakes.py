@@ -48,6 +48,7 @@ class FakeAnswerer:
         self.replies = dict(replies or {})
         self.builder = builder or (lambda q, v: reply_for(q, v))
         self.questions: list[str] = []
+        self.contexts: list[tuple[str, ...]] = []  # the earlier questions of thread follow-ups
         self.reloads = 0
         self.gate: threading.Event | None = None
         self.fail_with: Exception | None = None
@@ -72,9 +73,11 @@ class FakeAnswerer:
             self._version, self._pending = self._pending, None
             return True
 
-    def answer(self, question: str) -> Reply:
+    def answer(self, question: str, context: tuple[str, ...] = ()) -> Reply:
         with self._lock:
             self.questions.append(question)
+            if context:
+                self.contexts.append(tuple(context))
             version = self._version
         if self.gate is not None:
             self.gate.wait(10)

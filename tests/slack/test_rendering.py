@@ -39,12 +39,34 @@ _nasty = st.lists(
 
 
 def _texts(message) -> list[str]:
-    return [*limits.block_texts(message.blocks), message.text]
+    """The texts Slack parses as mrkdwn (every block text but rich text, and the fallback)."""
+    mrkdwn = [b for b in message.blocks if b["type"] != "rich_text"]
+    return [*limits.block_texts(mrkdwn), message.text]
+
+
+def _quotes(message) -> list[tuple[str, str]]:
+    """Each rich-text quote as (its literal text, its citation mark)."""
+    found = []
+    for block in message.blocks:
+        if block["type"] == "rich_text":
+            assert [e["type"] for e in block["elements"]] == ["rich_text_quote"]
+            leaves = block["elements"][0]["elements"]
+            assert [leaf["type"] for leaf in leaves] == ["text", "text"]  # never a mention element
+            assert leaves[1]["style"] == {"bold": True} and "style" not in leaves[0]
+            found.append((leaves[0]["text"], leaves[1]["text"].strip()))
+    return found
 
 
 def _assert_harmless(text: str) -> None:
     assert "<" not in _OUR_LINK.sub("", text), text
     assert not _BROADCAST.search(text), text
+
+
+def _assert_harmless_quotes(message) -> None:
+    """Rich text is never parsed ("<!channel>" stays text); bare broadcasts still get the
+    invisible word joiner."""
+    for text, _ in _quotes(message):
+        assert not _BROADCAST.search(text), text
 
 
 # -- mrkdwn ------------------------------------------------------------------------------------
@@ -97,9 +119,9 @@ def test_trim_property_bounded_and_harmless(text, limit):
 def test_answer_layout_lead_quotes_sources_footer_feedback():
     message = render_reply(reply_for("国際戦略の重点は？"))
     kinds = [b["type"] for b in message.blocks]
-    assert kinds == ["section", "section", "section", "divider", "section", "context", "actions"]
-    assert message.blocks[1]["text"]["text"].startswith("> 我が国の国際戦略")
-    assert message.blocks[1]["text"]["text"].endswith("*[1]*")
+    assert kinds == ["section", "rich_text", "rich_text", "divider", "section", "context", "actions"]
+    assert _quotes(message)[0] == ("我が国の国際戦略は、ICT分野の国際競争力の強化を目指す。", "[1]")
+    assert _quotes(message)[1][1] == "[2]"
     sources = message.blocks[4]["text"]["text"]
     assert sources.startswith("*出典*")
     assert "*[1]* 情報通信白書 2013 › 第1章 › 国際戦略 · 12–14行" in sources
@@ -119,8 +141,14 @@ def test_answer_layout_lead_quotes_sources_footer_feedback():
 def test_short_quotes_are_all_shown():
     quotes = tuple(Quote(t, 1) for t in ("短い。", "OK.", "<!channel> 重要です。"))
     message = render_reply(reply_for("短い？", quotes=quotes))
-    shown = [b["text"]["text"] for b in message.blocks if b["type"] == "section"]
-    assert shown[1:4] == ["> 短い。  *[1]*", "> OK.  *[1]*", "> &lt;!channel&gt; 重要です。  *[1]*"]
+    assert _quotes(message) == [("短い。", "[1]"), ("OK.", "[1]"), ("<!channel> 重要です。", "[1]")]
+
+
+def test_quotes_keep_markup_characters_and_entities_literally():
+    text = "*a* _b_ ~c~ `d` ```e``` &amp; <b> a&b 2*3*4 @here"
+    message = render_reply(reply_for("記号？", quotes=(Quote(text, 1),)))
+    assert _quotes(message) == [(text.replace("@here", "@\u2060here"), "[1]")]
+    assert message_error({"blocks": message.blocks_list(), "text": message.text}) is None
 
 
 def test_english_reply_gets_english_labels():
@@ -155,8 +183,11 @@ def test_document_quoting_channel_broadcast_is_rendered_harmless():
     quote = Quote("緊急連絡は <!channel> と <@U0BOSS> へ。@here も。<!subteam^S0ALL|@all>", 1)
     reply = reply_for("緊急連絡は？", quotes=(quote,),
                       citations=(Citation(1, "<!everyone> 手順", "x.txt", ("@channel",), 1, 1),))
-    for text in _texts(render_reply(reply)):
+    message = render_reply(reply)
+    for text in _texts(message):
         _assert_harmless(text)
+    _assert_harmless_quotes(message)
+    assert "<@U0BOSS>" in _quotes(message)[0][0]  # literal text in rich text: no mention
 
 
 def test_quotes_beyond_every_limit_still_make_a_valid_message():
@@ -166,9 +197,8 @@ def test_quotes_beyond_every_limit_still_make_a_valid_message():
     assert message_error({"blocks": message.blocks_list(), "text": message.text}) is None
     assert len(message.blocks) <= limits.MAX_BLOCKS
     assert sum(map(len, limits.block_texts(message.blocks))) <= limits.MAX_TOTAL_TEXT
-    sections = [b["text"]["text"] for b in message.blocks if b["type"] == "section"]
-    quoted = [text for text in sections if text.startswith(">")]
-    assert quoted and all(q.rstrip("*[]12 ").endswith("。" + ELLIPSIS) for q in quoted)
+    quoted = _quotes(message)
+    assert quoted and all(text.endswith("。" + ELLIPSIS) for text, _ in quoted)
     assert message.blocks[-1]["type"] == "actions"  # feedback survives
 
 
@@ -208,10 +238,9 @@ def test_any_reply_renders_within_limits_and_harmless(question, lead, quotes, ci
         if text.startswith(("Answer to <@U0ASKER01>", "<@U0ASKER01>")):
             text = text.replace("<@U0ASKER01>", "")
         _assert_harmless(text)
+    _assert_harmless_quotes(message)
 
 
 def test_citation_marks_match_the_quotes():
     message = render_reply(reply_for("x?", citations=(WHITEPAPER, PRESS)))
-    marks = re.findall(r"\*\[(\d+)\]\*$", "\n".join(
-        b["text"]["text"] for b in message.blocks if b["type"] == "section"), re.MULTILINE)
-    assert marks[:2] == ["1", "2"]
+    assert [mark for _, mark in _quotes(message)] == ["[1]", "[2]"]

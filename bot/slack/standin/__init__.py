@@ -2,11 +2,12 @@
 
 from bot.slack.standin.recorder import Call, Recorder
 from bot.slack.standin.sender import EventsSender, Sent
-from bot.slack.standin.server import BOT_ID, BOT_USER_ID, TEAM_ID, Fault, StandIn
+from bot.slack.standin.server import BOT_ID, BOT_USER_ID, RESET, TEAM_ID, Fault, StandIn
 
 __all__ = [
     "BOT_ID",
     "BOT_USER_ID",
+    "RESET",
     "TEAM_ID",
     "Call",
     "EventsSender",

@@ -9,7 +9,9 @@ Run the real App and the real slack_sdk clients against it::
 
 It answers like Slack does where Kotae depends on it (tokens checked, messages validated with
 Slack's limits, ``ts`` values, threads kept for ``conversations.replies``) and can be told to
-fail: :meth:`StandIn.fail` queues ``ok:false`` errors or HTTP 429 with ``Retry-After``.
+fail: :meth:`StandIn.fail` queues ``ok:false`` errors, HTTP 429 with ``Retry-After``, server
+errors (HTTP 500/503) and connection resets; :attr:`StandIn.revoked_tokens` are refused with
+``invalid_auth``; :attr:`StandIn.outsider_channels` are channels Kotae is not a member of.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import asyncio
 import contextlib
 import itertools
 import json
+import socket
+import struct
 import threading
 import time
 import uuid
@@ -39,9 +43,13 @@ BOT_ID = "B0KOTAEBOT"
 _POSTING = {"chat.postMessage", "chat.postEphemeral", "chat.update", "chat.startStream"}
 
 
+RESET = "connection_reset"  # a Fault error: the connection is dropped without an answer
+
+
 @dataclass(frozen=True)
 class Fault:
-    """An injected failure for one call: ``status`` 429 (with ``retry_after``) or ``ok:false``."""
+    """An injected failure for one call: ``status`` 429 (with ``retry_after``), 500/503 (a server
+    error page), ``ok:false`` with ``error``, or the connection reset (``error=RESET``)."""
 
     error: str = "ratelimited"
     status: int = 200
@@ -56,6 +64,8 @@ class StandIn:
         self.port = port
         self.recorder = Recorder()
         self.unknown_channels: set[str] = set()
+        self.outsider_channels: set[str] = set()  # Kotae is not a member: posting is refused
+        self.revoked_tokens: set[str] = set()
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self._threads: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         self._ts = itertools.count(1)
@@ -133,9 +143,19 @@ class StandIn:
     # -- test controls ---------------------------------------------------------------------------
     def fail(self, method: str, error: str = "ratelimited", *, status: int = 200,
              retry_after: int | None = None, times: int = 1) -> None:
-        """Make the next ``times`` calls of ``method`` fail (HTTP 429 when ``status`` is 429)."""
+        """Make the next ``times`` calls of ``method`` fail: HTTP 429 when ``status`` is 429, a
+        server error page for 500/503, a dropped connection for ``error=RESET``."""
         with self._lock:
             self._faults[method].extend([Fault(error, status, retry_after)] * times)
+
+    def reset(self) -> None:
+        """Forget calls, faults, and the channel and token settings of earlier tests."""
+        self.recorder.clear()
+        self.unknown_channels.clear()
+        self.outsider_channels.clear()
+        self.revoked_tokens.clear()
+        with self._lock:
+            self._faults.clear()
 
     def add_message(self, channel: str, text: str, *, user: str = "U0ASKER01",
                     thread_ts: str | None = None, bot: bool = False) -> str:
@@ -167,6 +187,12 @@ class StandIn:
             fault = self._faults[method].popleft() if self._faults[method] else None
         if fault is not None:
             self.recorder.record(Call(method, args, ok=False, error=fault.error, status=fault.status))
+            if fault.error == RESET:
+                _reset(request)
+                return web.Response()  # never sent: the connection is gone
+            if fault.status >= 500:
+                return web.Response(status=fault.status, text=f"<html><body>{fault.status} "
+                                    "Service Unavailable</body></html>", content_type="text/html")
             if fault.status == 429:
                 headers = {"Retry-After": str(fault.retry_after if fault.retry_after is not None else 1)}
                 return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
@@ -177,6 +203,8 @@ class StandIn:
         return web.json_response(body)
 
     def _answer(self, method: str, args: dict[str, Any], token: str) -> dict[str, Any]:
+        if token and token in self.revoked_tokens:
+            return {"ok": False, "error": "invalid_auth"}
         if method == "apps.connections.open":
             if not token.startswith("xapp-"):
                 return {"ok": False, "error": "invalid_auth"}
@@ -190,6 +218,8 @@ class StandIn:
         channel = str(args.get("channel") or args.get("channel_id") or "")
         if channel and channel in self.unknown_channels:
             return {"ok": False, "error": "channel_not_found"}
+        if channel in self.outsider_channels and method in {"chat.postMessage", "reactions.add"}:
+            return {"ok": False, "error": "not_in_channel"}
         if method in _POSTING and method != "chat.startStream":
             error = message_error(args)
             if error:
@@ -277,6 +307,18 @@ class StandIn:
     def wait_ack(self, envelope_id: str, timeout: float = 10.0) -> Call:
         return self.recorder.wait_for("ack", lambda c: c.args["envelope_id"] == envelope_id,
                                       timeout=timeout)[0]
+
+
+def _reset(request: web.Request) -> None:
+    """Drop the connection with a TCP reset, as a failing proxy or load balancer does."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 async def _read_args(request: web.Request) -> dict[str, Any]:
