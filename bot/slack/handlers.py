@@ -337,16 +337,15 @@ class Asking:
             self.logger.info("slack: \"post to channel\" clicked again on message %s in %s: already "
                              "posted or being posted, not posted twice", shown, asked.where.channel)
             return
-        posted = False
         try:
-            posted = self._post_answer(client, asked, respond)
-        finally:
-            if not posted:
-                self.seen.forget(key)  # not posted: a later click may try again
+            self._post_answer(client, asked, respond, key)
+        except BaseException:
+            self.seen.forget(key)  # not posted: a later click may try again
+            raise
 
-    def _post_answer(self, client: WebClient, asked: Asked, respond: Callable[..., Any]) -> bool:
-        """Post the answer for everyone; False when Kotae is not in the channel (the asker is
-        told how to invite it, in their language)."""
+    def _post_answer(self, client: WebClient, asked: Asked, respond: Callable[..., Any], key: str) -> None:
+        """Post the answer for everyone; when Kotae is not in the channel, tell the asker how to
+        invite it, in their language (and let the button be pressed again)."""
         channel = asked.where.channel
         reply = self.answer(asked.question, asked.entry, channel)
         message = render_reply(reply, asked_by=asked.where.user)
@@ -359,11 +358,11 @@ class Asking:
                 raise
             self.logger.info(json.dumps({"event": "not_posted", "reason": code, "team": self.team,
                                          "channel": channel}))
+            self.seen.forget(key)
             respond(response_type="ephemeral", replace_original=False,
                     text=labels_for(reply.language).invite_first)
-            return False
+            return
         respond(delete_original=True)
-        return True
 
     def on_feedback(self, ack: Callable[..., Any], body: dict[str, Any], action: dict[str, Any],
                     respond: Callable[..., Any]) -> None:
