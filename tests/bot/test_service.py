@@ -158,3 +158,17 @@ def test_a_damaged_refresh_is_reported_once_and_the_loaded_index_keeps_serving(t
     assert service.reload_if_changed() is False  # not read again
     assert service.index_version == good
     assert "25日" in service.answer("経費精算の締め日は？").quotes[0].text
+
+
+def test_a_follow_up_is_searched_with_its_conversations_earlier_questions(tmp_path):
+    """「いつ変更する？」 alone matches both documents' wording; after a question about passwords,
+    the password rule is what it is answered from, and the earlier questions are embedded too."""
+    embedder = FakeEmbedder()
+    service = make_service(tmp_path, embedder)
+    service.refresh(progress=False)
+    alone = service.answer("それはいつまで？")
+    followed = service.answer("それはいつまで？", context=("パスワードの規程は？",))
+    assert followed.question == "それはいつまで？"
+    assert followed.passages[0].source == "security.txt"
+    assert alone.passages[0].source == "guide.md"  # without the thread, another subject wins
+    assert any("パスワードの規程" in text for text in embedder.queries)
