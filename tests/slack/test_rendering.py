@@ -244,3 +244,19 @@ def test_any_reply_renders_within_limits_and_harmless(question, lead, quotes, ci
 def test_citation_marks_match_the_quotes():
     message = render_reply(reply_for("x?", citations=(WHITEPAPER, PRESS)))
     assert [mark for _, mark in _quotes(message)] == ["[1]", "[2]"]
+
+
+def test_the_stand_in_checks_rich_text_as_slack_does():
+    def quote(*leaves) -> dict:
+        return {"text": "x", "blocks": [{"type": "rich_text", "elements": [
+            {"type": "rich_text_quote", "elements": list(leaves)}]}]}
+
+    assert message_error(quote({"type": "text", "text": "a*b*", "style": {"bold": True}})) is None
+    assert message_error(quote({"type": "broadcast", "range": "channel"})) is None
+    for bad in ({"type": "text", "text": ""}, {"type": "text", "text": "a", "style": {"blink": True}},
+                {"type": "mrkdwn", "text": "a"}, {"type": "broadcast", "range": "all"}):
+        assert message_error(quote(bad)) == "invalid_blocks", bad
+    assert message_error(quote()) == "invalid_blocks"
+    assert message_error({"text": "x", "blocks": [{"type": "rich_text", "elements": []}]}) == "invalid_blocks"
+    too_long = quote({"type": "text", "text": "字" * 12_001})
+    assert message_error(too_long) == "msg_blocks_too_long"  # rich text counts toward the total
