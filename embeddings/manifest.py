@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from embeddings.stored import read_json
 from knowledge.errors import IndexCorruptError, IndexMismatchError
 from knowledge.passage import ChunkSettings
 
@@ -31,6 +32,7 @@ __all__ = [
 # manifest, so that an index opens without parsing every passage.
 FORMAT_VERSION = 2
 REBUILD = "Run `kotae index --full` to rebuild it."
+MANIFEST_LIMIT = 1 << 30  # bytes; ~600 per document, so far beyond any real index
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,13 @@ def manifest_to_json(m: Manifest) -> str:
     return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
 
 
+def _reason(exc: Exception) -> str:
+    """An error's own words, without the path the message already names."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)
+
+
 def _opt_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -120,11 +129,11 @@ def read_manifest(version_dir: Path) -> Manifest:
     """Parse and check ``manifest.json`` of one version directory."""
     path = version_dir / "manifest.json"
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = read_json(path, limit=MANIFEST_LIMIT)
     except FileNotFoundError:
         raise corrupt(version_dir, "manifest.json is missing") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise corrupt(version_dir, f"manifest.json cannot be read ({exc})") from None
+    except (OSError, ValueError) as exc:  # not a regular file, too large, not JSON, nested too deeply
+        raise corrupt(version_dir, f"manifest.json cannot be read ({_reason(exc)})") from None
     if not isinstance(raw, dict):
         raise corrupt(version_dir, "manifest.json does not hold an object")
     fmt = raw.get("format_version")
