@@ -76,6 +76,7 @@ from knowledge.errors import (
     IndexMissingError,
 )
 from knowledge.passage import ChunkSettings
+from knowledge.terminal import printable
 
 __all__ = ["OnProblem", "RefreshReport", "refresh_index"]
 
@@ -109,6 +110,10 @@ def refresh_index(
     started = time.perf_counter()
     factory = embedder_factory if embedder_factory is not None else DefaultEmbedderFactory()
     index_path = Path(index_dir)
+    if not Path(docs_dir).is_dir():  # before anything is created: a typo must leave no index folder
+        import knowledge
+
+        knowledge.discover(Path(docs_dir))  # raises the ConfigError that names the setting
     make_private_dir(index_path)
     make_private_dir(index_path / VERSIONS)
     with index_lock(index_path):
@@ -167,7 +172,7 @@ class _Run:
                 self.fail(rel, DocumentError(rel, exc.reason))
         source_meta = {rel: _meta_dict(metas.get(rel)) for rel in sources}
 
-        previous, reason = self._previous()
+        previous, reason = self._previous(full=full)
         if full:
             reason = "a full rebuild was requested"
         old_docs = previous.documents if previous is not None else {}
@@ -232,8 +237,11 @@ class _Run:
             version=version,
         )
 
-    def _previous(self) -> tuple[Index | None, str | None]:
-        """The current version if it can be extended, else why everything is rebuilt."""
+    def _previous(self, *, full: bool = False) -> tuple[Index | None, str | None]:
+        """The current version if it can be extended, else why everything is rebuilt.
+
+        A full rebuild reads the previous version only to report what changed: whatever state
+        it is in, the rebuild goes on (it is the fix every "damaged index" message names)."""
         try:
             previous = _open(self.index_dir, None, None, for_refresh=True)
         except IndexMissingError:
@@ -243,6 +251,10 @@ class _Run:
         except IndexCorruptError as exc:
             detail = str(exc).removesuffix(" " + REBUILD)
             return None, f"the previous index could not be used: {detail}"
+        except Exception as exc:  # damage no check foresaw: a full rebuild still replaces it
+            if not full:
+                raise
+            return None, f"the previous index could not be read ({type(exc).__name__}: {exc})"
         why = incompatibility(
             previous.manifest,
             embedder_id=self.target_id,
@@ -261,7 +273,7 @@ class _Run:
             self.fail(source.rel, exc)
             return None
         large = self.progress and len(doc.text) >= PROGRESS_MIN_CHARS
-        bar = Progress(len(doc.text), enabled=large, desc=f"Chunking {source.rel}", unit="char")
+        bar = Progress(len(doc.text), enabled=large, desc=f"Chunking {printable(source.rel)}", unit="char")
         try:
             return prepare_document(spool, source.rel, doc, source_meta, chunks, knowledge.split_sentences, bar)
         finally:
