@@ -1,21 +1,25 @@
 """The ``kotae`` command: ``index``, ``ask``, ``eval`` and ``serve``.
 
 Library code raises :class:`KotaeError`; this module alone turns errors into messages and exit
-codes (0 success, 1 a problem Kotae explains, 2 bad usage, 130 interrupted).
+codes (0 success, 1 a problem Kotae explains, 2 bad usage, 130 interrupted, 141 the reader of
+the output went away, as for any command killed by SIGPIPE). Everything printed in text mode
+passes through :func:`~knowledge.terminal.printable`: document-derived text cannot steer the
+terminal.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from bot.settings import SETTINGS_HELP, Settings
-from knowledge.errors import DocumentError, KotaeError
+from knowledge.errors import ConfigError, DocumentError, KotaeError
+from knowledge.terminal import json_for_terminal, printable
 
 __all__ = ["build_parser", "main"]
 
@@ -25,6 +29,7 @@ EPILOG = """\
 examples:
   kotae ask "日本方式の地デジを採用した国は何か国？"
   kotae ask --json "When is the next Japan-US dialogue?"
+  kotae ask - < question.txt    # the question from standard input (any length)
   kotae index ~/docs            # index your own documents (incremental)
   kotae index ~/docs --full     # rebuild everything
   kotae eval eval/dev.jsonl --out results.jsonl
@@ -64,7 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser(
         "ask", help="answer one question", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ask.add_argument("question", help="the question, in Japanese or English")
+    ask.add_argument(
+        "question",
+        help="the question, in Japanese or English; - reads it from standard input "
+        f"(up to {QUESTION_BYTES // 1024} KiB of UTF-8; only its first 1,000 characters are searched)",
+    )
     ask.add_argument("--json", action="store_true", help="print the documented JSON object instead of text")
     ask.add_argument(
         "--top-k", type=int, dest="top_k", metavar="N", help=f"passages to retrieve [{_ENV['top_k']}; default 5]"
@@ -124,12 +133,47 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.load(overrides)
 
 
+QUESTION_BYTES = 1 << 20  # `kotae ask -` reads at most this much of standard input
+
+
+class _OutputClosed(Exception):
+    """Standard output was closed by its reader (``kotae ask … | head -1``)."""
+
+
+class _Terminal:
+    """A text stream for people: every control character a document, title or file name may
+    carry is shown instead of written (the line breaks Kotae writes itself are kept)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def write(self, text: str) -> int:
+        return int(self._inner.write("\n".join(printable(part) for part in text.split("\n"))))
+
+    def flush(self) -> None:
+        self._inner.flush()
+
+
+def _say(text: str) -> None:
+    """A line on stderr, with any control character from a document or file name made visible."""
+    print(text, file=_Terminal(sys.stderr))
+
+
+def _emit(text: str) -> None:
+    """The command's result on stdout, flushed now so that a closed pipe is noticed here."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise _OutputClosed from None
+
+
 def _report_problem(problem: DocumentError) -> None:
-    print(f"kotae: skipped {problem.path}: {problem.reason}", file=sys.stderr)
+    _say(f"kotae: skipped {problem.path}: {problem.reason}")
 
 
 def _print_refresh(report: Any, settings: Settings) -> None:
-    out = sys.stderr
+    out = _Terminal(sys.stderr)
     if report.nothing_changed:
         print(
             f"Index is up to date ({len(report.unchanged)} documents, {report.passages_total} passages); "
@@ -160,7 +204,7 @@ def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         raise KotaeError(
             f"Documents folder {settings.docs_dir} does not exist. Pass an existing folder to `kotae index`."
         )
-    print(f"Indexing {settings.docs_dir} with model {settings.model}…", file=sys.stderr)
+    _say(f"Indexing {settings.docs_dir} with model {settings.model}…")
     report = AnswerService(settings).refresh(full=args.full, progress=not args.quiet, on_problem=_report_problem)
     _print_refresh(report, settings)
     return 0
@@ -170,7 +214,7 @@ def _service_ready(settings: Settings) -> Any:
     from bot.service import AnswerService
 
     def announce() -> None:
-        print(f"No index yet for {settings.docs_dir}; building it once (later questions reuse it)…", file=sys.stderr)
+        _say(f"No index yet for {settings.docs_dir}; building it once (later questions reuse it)…")
 
     service = AnswerService(settings)
     report = service.ensure_index(progress=True, on_problem=_report_problem, before_build=announce)
@@ -179,15 +223,33 @@ def _service_ready(settings: Settings) -> Any:
     return service
 
 
+def _question(arg: str) -> str:
+    """The question argument, or with ``-`` standard input (bounded: a question needs no more)."""
+    if arg != "-":
+        return arg
+    data = sys.stdin.buffer.read(QUESTION_BYTES + 1)
+    if len(data) > QUESTION_BYTES:
+        raise ConfigError(
+            f"The question on standard input is longer than {QUESTION_BYTES // 1024} KiB. Kotae searches "
+            "by the first 1,000 characters of a question; send a shorter one."
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        where = f"{exc.reason} at byte {exc.start}"
+        raise ConfigError(f"The question on standard input is not UTF-8 text ({where}).") from None
+
+
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.render_text import render_text, reply_to_json
 
+    question = _question(args.question)
     service = _service_ready(settings)
-    reply = service.answer(args.question)
+    reply = service.answer(question)
     if args.json:
-        print(json.dumps(reply_to_json(reply), ensure_ascii=False, indent=2))
+        _emit(json_for_terminal(reply_to_json(reply), indent=2) + "\n")
     else:
-        print(render_text(reply), end="")
+        _emit(render_text(reply))
     return 0
 
 
@@ -195,17 +257,18 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evaluation import run_eval
 
     service = _service_ready(settings)
-    return run_eval(service, args.questions, args.out, sys.stdout)
+    try:
+        return run_eval(service, args.questions, args.out, cast(TextIO, _Terminal(sys.stdout)))
+    except BrokenPipeError:
+        raise _OutputClosed from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING, handlers=[handler])
     settings: Settings | None = None
     try:
         settings = _settings(args)
@@ -221,22 +284,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_serve(args, settings)
         parser.error(f"unknown command {args.command!r}")
     except KotaeError as exc:
-        print(f"kotae: error: {exc}", file=sys.stderr)
+        _say(f"kotae: error: {exc}")
         return 1
-    except OSError as exc:  # disk full, read-only folder, I/O error: the previous index is intact
-        where = settings.index_dir if settings is not None else "the index folder"
-        target = f" ({exc.filename})" if exc.filename else ""
-        print(
-            f"kotae: error: could not write the index folder {where}{target}: {exc.strerror or exc}. "
-            "Free disk space or make the folder writable, then run the command again; "
-            "the previous index is untouched.",
-            file=sys.stderr,
-        )
+    except _OutputClosed:
+        # Nothing more can be shown; point stdout at /dev/null so that flushing it at exit does
+        # not print "Exception ignored … BrokenPipeError".
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 141
+    except OSError as exc:  # disk full, read-only folder, a file elsewhere, the network
+        from bot.oserrors import describe_os_error
+
+        _say("kotae: error: " + describe_os_error(exc, settings.index_dir if settings is not None else None))
         return 1
     except KeyboardInterrupt:
         print("kotae: interrupted; the previous index is intact.", file=sys.stderr)
         return 130
     return 2
+
+
+class _PrintableFormatter(logging.Formatter):
+    """Log lines on the terminal: a path or text quoted in a message cannot steer it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return "\n".join(printable(line) for line in super().format(record).split("\n"))
 
 
 if __name__ == "__main__":  # pragma: no cover

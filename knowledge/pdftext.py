@@ -43,7 +43,13 @@ def extract_pdf(raw: bytes, path: str) -> PdfText:
         pages = [page.extract_text() or "" for page in reader.pages]
         info = reader.metadata
         title = str(info.title).strip() if info is not None and info.title else None
-    except (FileNotDecryptedError, DependencyError) as exc:
+    except DependencyError as exc:  # pypdf decrypts AES only with the `cryptography` package
+        raise DocumentError(
+            path,
+            f"is an encrypted PDF that this installation cannot decrypt ({exc}); install the "
+            "`cryptography` package (a dependency of Kotae) and index again",
+        ) from exc
+    except FileNotDecryptedError as exc:
         raise DocumentError(
             path,
             "is an encrypted PDF that cannot be opened without a password; save an "
