@@ -10,6 +10,7 @@ terminal.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -289,9 +290,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _OutputClosed:
         # Nothing more can be shown; point stdout at /dev/null so that flushing it at exit does
         # not print "Exception ignored … BrokenPipeError".
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        with contextlib.suppress(OSError, ValueError):  # a stdout without a descriptor has no pipe
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
         return 141
     except OSError as exc:  # disk full, read-only folder, a file elsewhere, the network
         from bot.oserrors import describe_os_error
