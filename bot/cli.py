@@ -259,7 +259,9 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     service = _service_ready(settings)
     try:
-        return run_eval(service, args.questions, args.out, cast(TextIO, _Terminal(sys.stdout)))
+        return run_eval(
+            service, args.questions, args.out, cast(TextIO, _Terminal(sys.stdout)), settings.abstain_threshold
+        )
     except BrokenPipeError:
         raise _OutputClosed from None
 
