@@ -199,21 +199,21 @@ def threshold_table(results: Sequence[CaseResult], thresholds: Sequence[float]) 
 
 
 def suggest_threshold(results: Sequence[CaseResult], max_false_refusals: float = MAX_FALSE_REFUSALS) -> float | None:
-    """The threshold that refuses the most unanswerable questions while refusing at most
-    ``max_false_refusals`` of the answerable ones: the lowest such, midway between the two
-    recorded confidences it separates. None unless both kinds of question were scored."""
+    """The highest threshold that refuses at most ``max_false_refusals`` of the answerable
+    questions, midway between the two recorded confidences it separates: it refuses the most
+    unanswerable questions (and off-topic ones, which the set may not hold) that this budget
+    allows. None unless both kinds of question were scored."""
     if not any(r.case.answerable for r in results) or all(r.case.answerable for r in results):
         return None
     confidences = sorted({r.confidence for r in results if r.confidence is not None})
     candidates = [confidences[0] - 0.005] if confidences else []
     candidates += [(a + b) / 2 for a, b in itertools.pairwise(confidences)]
-    best: tuple[int, float] | None = None
+    best: float | None = None
     for row in threshold_table(results, candidates):
         if row.false_refusals > max_false_refusals:
             break
-        if best is None or row.refused_unanswerable > best[0]:
-            best = (row.refused_unanswerable, row.threshold)
-    return None if best is None else round(best[1], 3)
+        best = row.threshold
+    return None if best is None else round(best, 3)
 
 
 def _calibration_rows(
@@ -326,8 +326,8 @@ def _print_calibration(rows: Sequence[ThresholdRow], suggested: float | None, ou
         )
     if suggested is not None:
         print(
-            f"  suggested: KOTAE_ABSTAIN_THRESHOLD={suggested:.3f} (refuses the most unanswerable questions "
-            f"with at most {MAX_FALSE_REFUSALS:.0%} of the answerable ones refused)",
+            f"  suggested: KOTAE_ABSTAIN_THRESHOLD={suggested:.3f} (the highest that refuses at most "
+            f"{MAX_FALSE_REFUSALS:.0%} of the answerable questions)",
             file=out,
         )
 

@@ -34,10 +34,10 @@ def test_table_counts_refusals_at_each_threshold():
     assert threshold_table([_result(1, True, 0.95, quoted=False)], [0.5])[0].refused_answerable == 1  # nothing to quote
 
 
-def test_suggestion_refuses_most_unanswerable_within_five_percent_false_refusals():
-    # 0.815 needs a threshold above 0.81 and 0.82, which refuses 2 of 20 answerable (10 %): too many.
-    # Refusing 0.70, 0.75 and 0.79 costs nothing: midway between 0.79 and 0.80.
-    assert suggest_threshold(_set()) == 0.795
+def test_suggestion_is_the_highest_threshold_within_five_percent_false_refusals():
+    # Refusing the answerable 0.80 (1 of 20: 5 %) is allowed: midway between 0.80 and 0.81, which
+    # refuses 0.70, 0.75 and 0.79. Refusing 0.815 too would refuse 0.81 as well (10 %): too many.
+    assert suggest_threshold(_set()) == 0.805
     assert suggest_threshold(_set(), max_false_refusals=0.10) == 0.818  # midway 0.815 / 0.82
     assert suggest_threshold([_result(1, True, 0.9)]) is None  # no unanswerable question to refuse
 
@@ -45,10 +45,10 @@ def test_suggestion_refuses_most_unanswerable_within_five_percent_false_refusals
 def test_summary_prints_a_small_table_with_the_suggestion():
     summary = summarize(_set(), threshold=0.82)
     a = summary["abstention"]
-    assert a["suggested_threshold"] == 0.795
+    assert a["suggested_threshold"] == 0.805
     thresholds = [r.threshold for r in a["calibration"]]
-    assert 0.82 in thresholds and 0.795 in thresholds and len(thresholds) <= 7
+    assert 0.82 in thresholds and 0.805 in thresholds and len(thresholds) <= 7
     out = io.StringIO()
     _print_calibration(a["calibration"], a["suggested_threshold"], out)
     text = out.getvalue()
-    assert "← suggested" in text and "KOTAE_ABSTAIN_THRESHOLD=0.795" in text
+    assert "← suggested" in text and "KOTAE_ABSTAIN_THRESHOLD=0.805" in text
