@@ -112,4 +112,5 @@ def test_questions_about_a_named_thing_want_a_new_identifier():
     assert type_match("name", names, asked) == 1.0
     assert type_match("name", repeats, asked) == 0.0  # only the question's own identifier
     assert type_match("name", repeats) == 1.0  # without the question, any identifier counts
-    assert "name" in answer_types("設定は \"/etc/hostname\" にある") and "name" not in answer_types("会議は開催された。")
+    assert "name" in answer_types('設定は "/etc/hostname" にある')
+    assert "name" not in answer_types("会議は開催された。")
