@@ -121,11 +121,17 @@ def test_a_folder_tree_990_levels_deep_is_walked(tmp_path):
     for _ in range(990):  # one level at a time: Path.mkdir(parents=True) itself recurses
         deep = deep / "d"
         deep.mkdir()
-    (deep / "bottom.txt").write_text("最下層\n\nいちばん深い文書である。\n", encoding="utf-8")
-    found = knowledge.discover(docs)
-    assert [s.rel for s in found] == ["d/" * 990 + "bottom.txt", "good.txt"]
-    report = _refresh(docs, tmp_path / "index")
-    assert len(report.added) == 2, report
+    try:
+        (deep / "bottom.txt").write_text("最下層\n\nいちばん深い文書である。\n", encoding="utf-8")
+        found = knowledge.discover(docs)
+        assert [s.rel for s in found] == ["d/" * 990 + "bottom.txt", "good.txt"]
+        report = _refresh(docs, tmp_path / "index")
+        assert len(report.added) == 2, report
+    finally:  # shutil.rmtree (and so pytest's clean-up of old temporary folders) recurses too
+        (deep / "bottom.txt").unlink(missing_ok=True)
+        while deep != docs:
+            deep.rmdir()
+            deep = deep.parent
 
 
 # -- hangs ---------------------------------------------------------------------------------------
