@@ -10,6 +10,7 @@ import pytest
 
 from embeddings import open_index
 from knowledge import limits
+from knowledge.passage import ChunkSettings
 from tests.embeddings.helpers import build
 from tests.fakes import FakeEmbedderFactory
 from tests.reliability.helpers import run_indexer, write_tree
@@ -117,7 +118,7 @@ def test_a_300kb_markdown_heading_is_capped_in_sections_and_embedding_texts(tmp_
             embedder.embed_passages = embed_passages
             return embedder
 
-    build(docs, tmp_path / "index", Recording())
+    build(docs, tmp_path / "index", Recording(), chunking=ChunkSettings())  # the default 400 characters
     index = open_index(tmp_path / "index")
     assert max(len(s) for p in index.passages for s in p.section) <= limits.MAX_HEADING_CHARS
     assert len(index.documents["big-heading.md"].title) <= limits.MAX_HEADING_CHARS
