@@ -14,8 +14,12 @@ Rules worth knowing:
   anything is written: titles would otherwise change and every document be re-embedded twice.
 * A document that cannot be read (:class:`DocumentError`, or an I/O error while hashing) is
   reported through ``on_problem`` and in ``failed``. If the previous version had it and its rows
-  can be reused, they are kept: a transient read error does not delete knowledge. A document is
-  dropped only when its file is gone (or when a full rebuild cannot read it).
+  can be reused, they are kept when the file could not be read at all (permission denied, a
+  named pipe, …) or its bytes are unchanged: a transient read error does not delete knowledge.
+  A document whose bytes changed into something that cannot be used (emptied, truncated
+  mid-character, over a limit) is dropped and listed in ``removed`` too: its old passages quote
+  text the file no longer holds. A document is also dropped when its file is gone (or when a
+  full rebuild cannot read it).
 * An interrupted refresh (exception, Ctrl-C, crash) leaves the previous version current; its
   half-written ``.tmp`` directory is removed on the way out, or by the next run after a crash.
   The version that was current before the switch is kept (a server may still be reading it);
@@ -167,7 +171,7 @@ class _Run:
         hashes: dict[str, str] = {}
         for rel, source in sorted(sources.items()):
             try:
-                hashes[rel] = knowledge.file_sha256(source.path)
+                hashes[rel] = knowledge.file_sha256(source)
             except DocumentError as exc:
                 self.fail(rel, DocumentError(rel, exc.reason))
         source_meta = {rel: _meta_dict(metas.get(rel)) for rel in sources}
@@ -206,7 +210,9 @@ class _Run:
                 if doc is not None:
                     spooled[rel] = doc
                 elif reuse and rel in old_docs:
-                    kept.append(rel)
+                    # Unreadable as it is now: keep the old rows only if the bytes are the same.
+                    (kept if hashes[rel] == old_docs[rel].sha256 else removed).append(rel)
+            removed.sort()
             added = [rel for rel in added if rel in spooled]
             changed = [rel for rel in changed if rel in spooled]
             if not reuse:

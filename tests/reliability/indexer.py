@@ -132,7 +132,8 @@ def _install_markers(batch_delay: float, dim: int) -> None:
         setattr(module, name, wrapped)
 
     wrap(knowledge, "discover", "read:discover")
-    wrap(knowledge, "file_sha256", lambda path, *a: f"read:hash {Path(path).name}", after=False)
+    wrap(knowledge, "file_sha256", lambda source, *a: f"read:hash {Path(getattr(source, 'path', source)).name}",
+         after=False)
     wrap(knowledge, "read_document", lambda source, *a: f"read:document {source.rel}")
     wrap(writer, "finalise_tree", "write:fsync")
     wrap(refresh, "prune_versions", "swap:prune")
