@@ -2,7 +2,8 @@
 
 A :class:`DocsWatcher` watches a documents folder (file-system events through ``watchfiles``;
 polling when events are unavailable) and, once a burst of changes has been quiet for
-``debounce`` seconds, refreshes the index in the background with the ordinary crash-safe refresh.
+``debounce`` seconds, refreshes the index in the background with the ordinary crash-safe refresh
+(and once at start if the folder changed while nothing watched it).
 The server keeps answering from the version it has until the refreshed one is swapped in (see
 :class:`bot.service.AnswerService`). ``interval`` adds a periodic check of sizes and times (see
 :mod:`embeddings.staleness`), for network shares where events do not arrive.
@@ -65,6 +66,7 @@ class DocsWatcher:
         self._last_event = 0.0
         self._threads: list[threading.Thread] = []
         self.refreshes = 0  # completed refreshes (tests and logs)
+        self.ready = threading.Event()  # set once the check at start is done
 
     @classmethod
     def for_service(cls, service: Any, **options: Any) -> DocsWatcher:
@@ -165,6 +167,9 @@ class DocsWatcher:
                 return None
 
     def _work(self) -> None:
+        if self._is_stale is not None:
+            self._periodic()  # changes made while nothing was watching (the server was down)
+        self.ready.set()
         next_check = time.monotonic() + self.interval if self.interval else None
         while not self._stop.is_set():
             timeout = None if next_check is None else max(0.0, next_check - time.monotonic())

