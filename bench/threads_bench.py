@@ -178,7 +178,8 @@ def main(argv: list[str]) -> None:
         if kind.startswith("build"):
             row["same vectors"] = identical.get(what.split(", ", 1)[1], "")
         rows.append(row)
-    report("threads", rows, tiny=tiny, notes={
+    columns = ["what", "idle", "loaded", "loaded / idle", "vs default, loaded", "same vectors"]
+    report("threads", rows, tiny=tiny, columns=columns, notes={
         "questions": len(qs), "texts": len(texts), "budget_s": budget,
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],

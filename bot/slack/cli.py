@@ -40,7 +40,8 @@ def add_serve_parser(subparsers: Any) -> None:
     serve = subparsers.add_parser(
         "serve", help="run the Slack bot (Socket Mode, HTTP Events API, or --local)",
         description="Answer questions in Slack: mentions, DMs, thread follow-ups, /ask and the "
-                    "AI-app panel. Loads the index once and picks up a refreshed index by itself.",
+                    "AI-app panel. Loads the index once, watches the documents folder and "
+                    "refreshes the index by itself.",
         epilog=_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--http", action="store_true",
