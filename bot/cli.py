@@ -271,7 +271,8 @@ def _ensure_fresh(service: Any, settings: Settings) -> None:
     from embeddings.staleness import check_staleness
 
     try:
-        stale = check_staleness(settings.docs_dir, service.index.documents)
+        index = service.index
+        stale = check_staleness(settings.docs_dir, index.documents, index.manifest.created_at)
     except KotaeError as exc:
         _say(f"kotae: warning: could not check the documents for changes ({exc}); answering from the index as it is.")
         return

@@ -77,7 +77,8 @@ class DocsWatcher:
         settings = service.settings
 
         def stale() -> str:
-            return check_staleness(settings.docs_dir, service.index.documents).describe()
+            index = service.index
+            return check_staleness(settings.docs_dir, index.documents, index.manifest.created_at).describe()
 
         options.setdefault("interval", settings.refresh_interval)
         options.setdefault("ignore", (settings.index_dir,))

@@ -66,3 +66,16 @@ def test_an_index_without_recorded_sizes_is_checked_by_hash(tmp_path):
     assert not check_staleness(docs, old).stale
     (docs / "itu.txt").write_text("別の内容\n", encoding="utf-8")
     assert check_staleness(docs, old).changed == ("itu.txt",)
+
+
+def test_a_file_the_build_could_not_read_is_not_reported_as_added_again(tmp_path):
+    docs, documents = _index(tmp_path)
+    built_at = open_index(tmp_path / "index").manifest.created_at
+    assert check_staleness(docs, documents, built_at) == Staleness()
+    skipped = docs / "broken.pdf"  # there at the build, unreadable, so not in the index
+    skipped.write_bytes(b"%PDF-1.4 broken")
+    old = 1_000_000_000
+    os.utime(skipped, (old, old))
+    stale = check_staleness(docs, documents, built_at)
+    assert stale.added == ("broken.pdf",)  # moved in after the build: its ctime is new
+    assert check_staleness(docs, documents, "2999-01-01T00:00:00Z") == Staleness()  # built after it
