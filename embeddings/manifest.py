@@ -54,9 +54,15 @@ class DocInfo:
     passages: tuple[int, int] = (0, 0)
     sentences: tuple[int, int] = (0, 0)
     source_meta: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # The file's size and modification time when it was indexed: a cheap first check of whether
+    # it changed since (embeddings.staleness); None in indexes written before they were kept.
+    size: int | None = field(default=None, compare=False)
+    mtime_ns: int | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
+        stat = {} if self.size is None else {"size": self.size, "mtime_ns": self.mtime_ns}
         return {
+            **stat,
             "sha256": self.sha256,
             "title": self.title,
             "url": self.url,
@@ -118,6 +124,10 @@ def _opt_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _opt_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _span(value: Any) -> tuple[int, int]:
     first, count = value
     if not (isinstance(first, int) and isinstance(count, int)) or first < 0 or count < 0:
@@ -156,6 +166,8 @@ def read_manifest(version_dir: Path) -> Manifest:
                 passages=_span(d["passages"]),
                 sentences=_span(d["sentences"]),
                 source_meta={str(k): str(v) for k, v in (d.get("source_meta") or {}).items()},
+                size=_opt_int(d.get("size")),
+                mtime_ns=_opt_int(d.get("mtime_ns")),
             )
             for rel, d in raw["documents"].items()
         }

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from embeddings.batching import Progress, embed_into
-from embeddings.embedder import DefaultEmbedderFactory, Embedder, EmbedderFactory
+from embeddings.embedder import DEFAULT_THREADS, DefaultEmbedderFactory, Embedder, EmbedderFactory
 from embeddings.index import Index, _open
 from embeddings.layout import (
     SENTENCE_VECTORS,
@@ -56,6 +56,7 @@ from embeddings.layout import (
     publish_version,
 )
 from embeddings.manifest import REBUILD, DocInfo, incompatibility
+from embeddings.pool import embed_pool
 from embeddings.report import RefreshReport
 from embeddings.texts import EMBEDDING_TEXT_VERSION
 from embeddings.tokenizer import TOKENIZER_VERSION
@@ -99,8 +100,14 @@ def refresh_index(
     on_problem: OnProblem | None = None,
     embedder_factory: EmbedderFactory | Callable[[str], Embedder] | None = None,
     ann: bool = False,
+    workers: int = 1,
+    threads: int | None = DEFAULT_THREADS,
 ) -> RefreshReport:
     """Make the index at ``index_dir`` reflect the documents in ``docs_dir``.
+
+    ``workers > 1`` embeds a large batch of texts in that many worker processes (see
+    :mod:`embeddings.pool`; only with the default factory, which loads models by name), each
+    call using ``threads`` threads (the default factory's models too).
 
     ``ann`` adds an approximate (HNSW, ``usearch``) graph for dense search; switching it on or
     off rewrites the version without embedding anything again.
@@ -112,7 +119,7 @@ def refresh_index(
     when the model cannot be loaded.
     """
     started = time.perf_counter()
-    factory = embedder_factory if embedder_factory is not None else DefaultEmbedderFactory()
+    factory = embedder_factory if embedder_factory is not None else DefaultEmbedderFactory(threads=threads)
     index_path = Path(index_dir)
     if not Path(docs_dir).is_dir():  # before anything is created: a typo must leave no index folder
         import knowledge
@@ -123,6 +130,7 @@ def refresh_index(
     with index_lock(index_path):
         clean_leftovers(index_path)
         run = _Run(Path(docs_dir), index_path, model, chunking, factory, on_problem, progress, ann)
+        run.workers = workers
         report = run.execute(full=full)
     return dataclasses.replace(report, seconds=round(time.perf_counter() - started, 3))
 
@@ -147,6 +155,7 @@ class _Run:
         self.on_problem: OnProblem = on_problem or (lambda problem: None)
         self.progress = progress
         self.failed: list[tuple[str, str]] = []
+        self.workers = 1
         self._embedder: Embedder | None = None
         ident = getattr(factory, "embedder_id", None)
         self.target_id: str = ident(model) if callable(ident) else self.embedder().id
@@ -226,6 +235,7 @@ class _Run:
             if embedder is not None:
                 self._embed(embedder, spool, spooled, parts, vectors, sentence_vectors)
             stores = (vectors.store(_ranges(parts, "passages")), sentence_vectors.store(_ranges(parts, "sentences")))
+            parts = [_with_stat(part, sources.get(part.info.path)) for part in parts]
             version = self._write(parts, stores, dim, serving)
         finally:
             scratch.remove()
@@ -363,8 +373,12 @@ class _Run:
             sentence_vectors.write_rows(target[numbers[sentences]], batch[sentences])
 
         bar = Progress(total, enabled=self.progress)
+        pooled = getattr(self.factory, "loads_by_name", False)  # workers can load the same model
         try:
-            embed_into(embedder, spool.lengths(), spool.texts, store, bar)
+            with embed_pool(self.model, self.workers if pooled else 1, texts=total,
+                            threads=getattr(self.factory, "threads", 1),
+                            local_files_only=getattr(self.factory, "local_files_only", False)) as pool:
+                embed_into(embedder, spool.lengths(), spool.texts, store, bar, pool=pool)
         finally:
             bar.close()
 
@@ -383,6 +397,14 @@ class _Run:
             raise
         prune_versions(self.index_dir, keep={version, serving or version})
         return version
+
+
+def _with_stat(part: DocPart, source: Any) -> DocPart:
+    """The entry with the file's size and mtime as discovered (for the cheap staleness check)."""
+    if source is None:
+        return part
+    info = dataclasses.replace(part.info, size=source.size, mtime_ns=source.mtime_ns)
+    return dataclasses.replace(part, info=info)
 
 
 def _ranges(parts: Sequence[DocPart], kind: str) -> dict[str, tuple[int, int]]:

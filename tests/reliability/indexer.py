@@ -112,7 +112,7 @@ def _install_markers(batch_delay: float, dim: int) -> None:
             time.sleep(batch_delay)
 
     class Factory(FakeEmbedderFactory):
-        def __init__(self) -> None:
+        def __init__(self, **_options: Any) -> None:  # the real factory's options (threads)
             super().__init__(dim=dim, before_batch=before_batch)
 
     refresh.DefaultEmbedderFactory = Factory  # type: ignore[misc, assignment]

@@ -38,7 +38,7 @@ import embeddings, embeddings.refresh as refresh
 from tests.fakes import FakeEmbedder, FakeEmbedderFactory
 refresh.DefaultEmbedderFactory = FakeEmbedderFactory
 embeddings.embedder_id = FakeEmbedderFactory().embedder_id
-embeddings.load_embedder = lambda model: FakeEmbedder()
+embeddings.load_embedder = lambda model, **_: FakeEmbedder()
 from bot.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -193,7 +193,7 @@ def fake_model(monkeypatch):
 
     monkeypatch.setattr(refresh, "DefaultEmbedderFactory", FakeEmbedderFactory)
     monkeypatch.setattr(embeddings, "embedder_id", FakeEmbedderFactory().embedder_id)
-    monkeypatch.setattr(embeddings, "load_embedder", lambda model: FakeEmbedder())
+    monkeypatch.setattr(embeddings, "load_embedder", lambda model, **_: FakeEmbedder())
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     yield
