@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 NAMES = ["build", "batch", "refresh", "cold", "warm", "search", "ann", "lexical", "glossary", "load", "slack",
-         "pgstore"]
+         "pgstore", "pgworkers"]
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 

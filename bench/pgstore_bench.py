@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 
 import numpy as np
@@ -56,6 +57,9 @@ def _load(conn, matrix: np.ndarray) -> float:
                 record = {"doc": f"doc{i // DOC_PASSAGES}", "ordinal": i % DOC_PASSAGES, "text": "x" * 300}
                 copy.write_row((i, i // DOC_PASSAGES, i % DOC_PASSAGES, Jsonb(record), DIM, matrix[i]))
         conn.execute(f"UPDATE {s}.meta SET current = 1")
+        for table in ("documents", "passages"):
+            conn.execute(f"SELECT setval(pg_get_serial_sequence('{s}.{table}', 'id'), "
+                         f"(SELECT max(id) FROM {s}.{table}))")
     conn.execute(f"ANALYZE {s}.passages")
     return time.perf_counter() - t
 
@@ -139,9 +143,9 @@ def main(argv: list[str]) -> None:
     from embeddings.ann import UsearchVectorStore
     from embeddings.postgres.local_server import start_primary, stop
 
-    sizes = [3000] if args.tiny else args.sizes
+    sizes = [1000] if args.tiny else args.sizes
     work = fresh_dir("pgstore")
-    server = start_primary(work / "pg")
+    server = start_primary()  # in a temporary folder the server's own user can reach
     rows, notes = [], {"clusters": args.clusters, "queries": args.queries, "doc_passages": DOC_PASSAGES}
     try:
         for n in sizes:
@@ -182,5 +186,6 @@ def main(argv: list[str]) -> None:
                 p.unlink(missing_ok=True)
     finally:
         stop(server)
+        shutil.rmtree(server.data_dir.parent, ignore_errors=True)
     print(json.dumps(notes, indent=1))
     report("pgstore", rows, tiny=args.tiny, notes=notes)
