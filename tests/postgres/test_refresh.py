@@ -141,3 +141,17 @@ def test_an_unreadable_changed_document_keeps_its_previous_version(pg_cluster, p
     report = _refresh(docs, pg_cluster, pg_schema, FakeEmbedderFactory(), full=True)
     assert [p for p, _ in report.failed] == ["page.html"]
     assert "page.html" not in open_database_index(pg_cluster.dsn, pg_schema, "fake:v1").documents
+
+
+def test_approximate_search_through_pgvector_hnsw_finds_what_exact_search_finds(pg_cluster, pg_schema, tmp_path):
+    docs = write_docs(tmp_path / "docs", DOCS)
+    factory = FakeEmbedderFactory()
+    _refresh(docs, pg_cluster, pg_schema, factory, ann=True)
+    with psycopg.connect(pg_cluster.dsn) as conn:
+        indexes = [n for (n,) in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", (pg_schema,))]
+    assert f"passages_hnsw_{factory.dim}" in indexes
+    exact = open_database_index(pg_cluster.dsn, pg_schema, "fake:v1")
+    approx = open_database_index(pg_cluster.dsn, pg_schema, "fake:v1", ann=True)
+    for text in ("免許の申請", "光ファイバ", "ASEAN"):
+        query = factory.made[0].embed_query(text)
+        assert [r for r, _ in approx.search_dense(query, 3)] == [r for r, _ in exact.search_dense(query, 3)]
