@@ -103,8 +103,9 @@ class _Refresh:
         gen = open_generation(conn, self.schema, plan, target)
         loaded = self._embedder
         embedder_for = (lambda r: loaded) if loaded is not None else embedder_for_recipe(self.factory)
-        done = work(self.dsn, self.schema, self.docs_dir, embedder_for, gen=gen, wait=True)
+        work(self.dsn, self.schema, self.docs_dir, embedder_for, gen=gen, wait=True)
         failed = _failed(conn, self.schema, gen)
+        embedded = _embedded(conn, self.schema, gen)  # by this process and every other worker
         n_passages, n_sentences = publish(conn, self.schema, gen, plan.serving)
         for path, reason in failed:
             self.on_problem(DocumentError(path, reason))
@@ -115,8 +116,8 @@ class _Refresh:
             removed=plan.removed,
             unchanged=[p for p in plan.unchanged if p not in missing],
             failed=sorted(plan.failed + failed),
-            passages_embedded=done.passages,
-            sentences_embedded=done.sentences,
+            passages_embedded=embedded[0],
+            sentences_embedded=embedded[1],
             passages_total=n_passages,
             sentences_total=n_sentences,
             rebuilt_reason=plan.rebuild_reason,
@@ -135,6 +136,17 @@ def _counts(conn: Any, schema: str, gen: int | None) -> tuple[int, int]:
     s = quoted(schema)
     row = conn.execute(f"SELECT passages, sentences FROM {s}.generations WHERE gen = %s", (gen,)).fetchone()
     return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
+
+
+def _embedded(conn: Any, schema: str, gen: int) -> tuple[int, int]:
+    """Passages and sentences embedded for generation ``gen``, whichever worker embedded them."""
+    s = quoted(schema)
+    row = conn.execute(
+        f"SELECT (SELECT count(*) FROM {s}.passages p JOIN {s}.documents d ON d.id = p.doc WHERE d.born = %s), "
+        f"(SELECT count(*) FROM {s}.sentences t JOIN {s}.documents d ON d.id = t.doc WHERE d.born = %s)",
+        (gen, gen),
+    ).fetchone()
+    return int(row[0]), int(row[1])
 
 
 def _failed(conn: Any, schema: str, gen: int) -> list[tuple[str, str]]:

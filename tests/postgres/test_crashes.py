@@ -149,6 +149,7 @@ def test_a_killed_worker_gives_its_document_back_to_the_queue(pg_cluster, pg_sch
     assert results and results[0].changed == sorted(DOCS) and not results[0].failed
     index = open_database_index(pg_cluster.dsn, pg_schema, "fake:v1")
     assert sum("追記" in p.text for p in index.passages) == len(DOCS)
+    assert results[0].passages_embedded == len(index.passages)
 
 
 def test_two_bot_processes_answer_from_one_database_while_a_refresh_lands(pg_cluster, pg_schema, tmp_path):
