@@ -127,6 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _common(index)
 
+    worker = sub.add_parser(
+        "worker", help="embed documents queued by refreshes of a database index (KOTAE_DATABASE_URL), on any machine"
+    )
+    worker.add_argument("docs_pos", nargs="?", metavar="DOCS_DIR", help="documents folder (same as --docs)")
+    worker.add_argument(
+        "--follow", action="store_true", help="keep waiting for refreshes instead of stopping when the queue is empty"
+    )
+    _common(worker)
+
     ev = sub.add_parser("eval", help="answer every question of a JSONL file (and score it when it has evidence)")
     ev.add_argument(
         "questions", type=Path, metavar="QUESTIONS.jsonl", help="one JSON object per line with 'id' and 'question'"
@@ -216,7 +225,8 @@ def _print_refresh(report: Any, settings: Settings) -> None:
         f"passages in index: {report.passages_total}",
         file=out,
     )
-    print(f"Index {settings.index_dir} is now version {report.version}. [{report.seconds:.1f} s]", file=out)
+    where = f"database schema {settings.database_schema}" if settings.database_url else str(settings.index_dir)
+    print(f"Index {where} is now version {report.version}. [{report.seconds:.1f} s]", file=out)
 
 
 def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
@@ -230,6 +240,25 @@ def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     report = AnswerService(settings).refresh(full=args.full, progress=not args.quiet, on_problem=_report_problem)
     _print_refresh(report, settings)
     return 0
+
+
+def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from embeddings.embedder import DefaultEmbedderFactory
+    from embeddings.postgres import embedder_for_recipe, work
+
+    if settings.database_url is None:
+        raise KotaeError("`kotae worker` embeds for a database index: set KOTAE_DATABASE_URL (the refresh's database).")
+    embedder_for = embedder_for_recipe(DefaultEmbedderFactory())
+    while True:
+        done = work(settings.database_url.reveal(), settings.database_schema, settings.docs_dir, embedder_for)
+        if done.done or done.failed:
+            print(f"Embedded {done.done} documents ({done.passages} passages); {done.failed} could not be read.",
+                  file=sys.stderr)
+        if not args.follow:
+            return 0
+        time.sleep(2.0)
 
 
 def _service_ready(settings: Settings, on_ready: Any = None) -> Any:
@@ -337,6 +366,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_index(args, settings)
         if args.command == "eval":
             return _cmd_eval(args, settings)
+        if args.command == "worker":
+            return _cmd_worker(args, settings)
         if args.command == "serve":
             from bot.slack.cli import run_serve
 

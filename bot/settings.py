@@ -33,6 +33,12 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
     ("chunk_chars", "KOTAE_CHUNK_CHARS", "passage size in characters (default 400)"),
     ("chunk_overlap", "KOTAE_CHUNK_OVERLAP", "overlap between passages in characters (default 80)"),
     ("ann", "KOTAE_ANN", "add an approximate (HNSW) search graph to the index, for very large corpora (default false)"),
+    (
+        "database_url",
+        "KOTAE_DATABASE_URL",
+        "PostgreSQL (with pgvector) connection URL; when set, the index lives in that database, one "
+        "schema per documents folder, instead of the index folder (default: unset)",
+    ),
     ("top_k", "KOTAE_TOP_K", "passages returned per question (default 5)"),
     ("abstain_threshold", "KOTAE_ABSTAIN_THRESHOLD", "evidence below this is 'not in the documents'"),
     ("slack_bot_token", "SLACK_BOT_TOKEN", "bot token (xoxb-…)"),
@@ -157,6 +163,7 @@ class Settings:
     chunk_overlap: int = 80
     top_k: int = 5
     ann: bool = False
+    database_url: Secret | None = None
     abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD
     slack_bot_token: Secret | None = None
     slack_app_token: Secret | None = None
@@ -184,6 +191,12 @@ class Settings:
     @property
     def chunking(self) -> ChunkSettings:
         return ChunkSettings(max_chars=self.chunk_chars, overlap_chars=self.chunk_overlap)
+
+    @property
+    def database_schema(self) -> str:
+        """The PostgreSQL schema of this documents folder's index: named after the index folder."""
+        slug = re.sub(r"[^a-z0-9_]+", "_", self.index_dir.name.lower()).strip("_")
+        return ("kotae_" + slug)[:63]
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -215,6 +228,7 @@ class Settings:
             chunk_overlap=_int(raw("chunk_overlap"), 80, "chunk_overlap", minimum=0),
             top_k=_int(raw("top_k"), 5, "top_k", minimum=1),
             ann=_bool(raw("ann"), False, "ann"),
+            database_url=_secret(raw("database_url")),
             abstain_threshold=_float(raw("abstain_threshold"), DEFAULT_ABSTAIN_THRESHOLD, "abstain_threshold"),
             slack_bot_token=_secret(raw("slack_bot_token")),
             slack_app_token=_secret(raw("slack_app_token")),
