@@ -34,6 +34,8 @@ examples:
   kotae index ~/docs            # index your own documents (incremental)
   kotae index ~/docs --full     # rebuild everything
   kotae eval eval/dev.jsonl --out results.jsonl
+  kotae index --channels-file kotae-channels.yaml         # every knowledge base of the file
+  kotae ask --channels-file kotae-channels.yaml --kb hr "有給休暇は何日？"
 
 Every option can also be set with the environment variable shown in its help.
 """
@@ -61,7 +63,20 @@ def _common(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"threads per embedding call, 0 = one per core [{_ENV['threads']}; default 1]",
     )
+    group.add_argument(
+        "--channels-file",
+        dest="channels_file",
+        metavar="FILE",
+        help=f"several knowledge bases: the YAML file mapping Slack channels to documents folders "
+        f"[{_ENV['channels_file']}; default: none]",
+    )
     group.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+
+
+def _kb(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--kb", metavar="NAME", help=f"{what} of the channels file (default: its default knowledge base)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the question, in Japanese or English; - reads it from standard input "
         f"(up to {QUESTION_BYTES // 1024} KiB of UTF-8; only its first 1,000 characters are searched)",
     )
+    _kb(ask, "ask this knowledge base")
     ask.add_argument("--json", action="store_true", help="print the documented JSON object instead of text")
     ask.add_argument(
         "--top-k", type=int, dest="top_k", metavar="N", help=f"passages to retrieve [{_ENV['top_k']}; default 5]"
@@ -125,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"embedding processes for a large build [{_ENV['build_workers']}; default: one per core, at most 4]",
     )
     index.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    index.add_argument(
+        "--kb", metavar="NAME", help="with a channels file: only this knowledge base (default: every one)"
+    )
     _common(index)
 
     worker = sub.add_parser(
@@ -141,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
         "questions", type=Path, metavar="QUESTIONS.jsonl", help="one JSON object per line with 'id' and 'question'"
     )
     ev.add_argument("--out", type=Path, metavar="RESULTS.jsonl", help="write one --json object per line, with its id")
+    _kb(ev, "answer from this knowledge base")
     _common(ev)
 
     try:
@@ -157,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace) -> Settings:
     keys = ("docs_dir", "index_dir", "model", "top_k", "chunk_chars", "chunk_overlap", "ann", "threads",
-            "build_workers", "watch", "refresh_interval", "ask_refresh")
+            "build_workers", "watch", "refresh_interval", "ask_refresh", "channels_file")
     overrides: dict[str, Any] = {k: getattr(args, k, None) for k in keys}
     if getattr(args, "docs_pos", None):
         overrides["docs_dir"] = args.docs_pos
@@ -229,16 +249,32 @@ def _print_refresh(report: Any, settings: Settings) -> None:
     print(f"Index {where} is now version {report.version}. [{report.seconds:.1f} s]", file=out)
 
 
-def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.service import AnswerService
+def _knowledge_bases(args: argparse.Namespace, settings: Settings) -> list[tuple[str, Any]]:
+    """``(name, AnswerService)`` to work on: ``--kb NAME`` of the channels file, every one of
+    it (``kotae index``), its default (``ask``, ``eval``), or the one of ``--docs``."""
+    from bot.knowledge_bases import open_knowledge_bases
 
-    if not settings.docs_dir.is_dir():
+    name = getattr(args, "kb", None)
+    if settings.channels_file is None and name is not None:
         raise KotaeError(
-            f"Documents folder {settings.docs_dir} does not exist. Pass an existing folder to `kotae index`."
+            f"--kb {name} needs a channels file: pass --channels-file FILE or set {_ENV['channels_file']}."
         )
-    _say(f"Indexing {settings.docs_dir} with model {settings.model}…")
-    report = AnswerService(settings).refresh(full=args.full, progress=not args.quiet, on_problem=_report_problem)
-    _print_refresh(report, settings)
+    bases = open_knowledge_bases(settings)  # one model for them all, loaded only if needed
+    if name is None and args.command == "index":
+        return bases.services()
+    base = bases.get(name)
+    return [(base.name, base.service)]
+
+
+def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    for name, service in _knowledge_bases(args, settings):
+        docs = service.settings.docs_dir
+        if not docs.is_dir():
+            raise KotaeError(f"Documents folder {docs} does not exist. Pass an existing folder to `kotae index`.")
+        which = f"knowledge base {name}: " if settings.channels_file is not None else ""
+        _say(f"Indexing {which}{docs} with model {settings.model}…")
+        report = service.refresh(full=args.full, progress=not args.quiet, on_problem=_report_problem)
+        _print_refresh(report, service.settings)
     return 0
 
 
@@ -261,20 +297,20 @@ def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         time.sleep(2.0)
 
 
-def _service_ready(settings: Settings, on_ready: Any = None) -> Any:
+def _service_ready(args: argparse.Namespace, settings: Settings, on_ready: Any = None) -> Any:
     """A service with an index; ``on_ready(service, settings)`` runs when the index was not just
     built (to check it against the documents)."""
-    from bot.service import AnswerService
+    [(name, service)] = _knowledge_bases(args, settings)
+    which = f"knowledge base {name} ({service.settings.docs_dir})" if settings.channels_file else settings.docs_dir
 
     def announce() -> None:
-        _say(f"No index yet for {settings.docs_dir}; building it once (later questions reuse it)…")
+        _say(f"No index yet for {which}; building it once (later questions reuse it)…")
 
-    service = AnswerService(settings)
     report = service.ensure_index(progress=True, on_problem=_report_problem, before_build=announce)
     if report is not None:
-        _print_refresh(report, settings)
+        _print_refresh(report, service.settings)
     elif on_ready is not None:
-        on_ready(service, settings)
+        on_ready(service, service.settings)
     return service
 
 
@@ -329,9 +365,9 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.render_text import render_text, reply_to_json
 
     question = _question(args.question)
-    service = _service_ready(settings, on_ready=_ensure_fresh)
+    service = _service_ready(args, settings, on_ready=_ensure_fresh)
     reply = service.answer(question)
-    _warn_missing_sources(reply, settings)
+    _warn_missing_sources(reply, service.settings)
     if args.json:
         _emit(json_for_terminal(reply_to_json(reply), indent=2) + "\n")
     else:
@@ -342,7 +378,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evaluation import run_eval
 
-    service = _service_ready(settings)
+    service = _service_ready(args, settings)
     try:
         return run_eval(
             service, args.questions, args.out, cast(TextIO, _Terminal(sys.stdout)), settings.abstain_threshold

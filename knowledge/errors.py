@@ -8,6 +8,7 @@ do about the problem, not only what went wrong.
 from __future__ import annotations
 
 __all__ = [
+    "ChannelsFileError",
     "ConfigError",
     "DocumentError",
     "EmbedderError",
@@ -16,6 +17,7 @@ __all__ = [
     "IndexMismatchError",
     "IndexMissingError",
     "KotaeError",
+    "NoKnowledgeBaseError",
     "SlackAuthError",
     "SlackUnavailableError",
 ]
@@ -27,6 +29,26 @@ class KotaeError(Exception):
 
 class ConfigError(KotaeError):
     """A setting (flag, environment variable) is missing or malformed."""
+
+
+class ChannelsFileError(ConfigError):
+    """The channels file (``KOTAE_CHANNELS_FILE``) is unreadable or says something impossible.
+
+    The message starts with the file, line and key to fix; ``line`` is 1-based (0: the file as a
+    whole) and ``key`` the dotted path of the entry, e.g. ``knowledge_bases[1].channels``.
+    """
+
+    def __init__(self, path: str, line: int, key: str, problem: str) -> None:
+        where = f"{path}, line {line}" if line else path
+        super().__init__(f"{where}{f' ({key})' if key else ''}: {problem}")
+        self.path = path
+        self.line = line
+        self.key = key
+        self.problem = problem
+
+
+class NoKnowledgeBaseError(KotaeError):
+    """A question came from a place (channel, DM, name) that may see no knowledge base."""
 
 
 class DocumentError(KotaeError):

@@ -14,6 +14,7 @@ from slack_sdk.http_retry.builtin_handlers import (  # the package root does not
     ServerErrorRetryHandler,
 )
 
+from bot.knowledge_bases import KnowledgeBases
 from bot.settings import Settings
 from bot.slack.admission import ListenerPool, Notices, UserRate
 from bot.slack.answering import Answerer
@@ -93,7 +94,7 @@ class KotaeApp(App):
 
 def build_app(
     settings: Settings,
-    service: Answerer,
+    service: Answerer | KnowledgeBases,
     client: WebClient | None = None,
     *,
     mode: Mode = "socket",
@@ -101,7 +102,8 @@ def build_app(
     feedback: FeedbackLog | None = None,
     seen: SeenKeys | None = None,
 ) -> App:
-    """A Bolt :class:`App` answering with ``service``.
+    """A Bolt :class:`App` answering with ``service`` (one knowledge base), or from the
+    :class:`KnowledgeBases` each channel may see.
 
     ``mode="http"`` checks request signatures with ``settings.slack_signing_secret`` (required);
     Socket Mode requests arrive authenticated over the WebSocket and need none.

@@ -16,7 +16,8 @@ __all__ = ["add_serve_parser", "run_serve"]
 
 # Settings every command shares (shown by their flags); the rest are the bot's.
 _NOT_SERVE = frozenset({"docs_dir", "index_dir", "data_dir", "model", "chunk_chars", "chunk_overlap",
-                        "ann", "top_k", "abstain_threshold", "threads", "build_workers", "ask_refresh"})
+                        "ann", "top_k", "abstain_threshold", "threads", "build_workers", "ask_refresh",
+                        "channels_file"})
 
 
 def _epilog() -> str:
@@ -26,6 +27,7 @@ def _epilog() -> str:
         "  SLACK_BOT_TOKEN=xoxb-… SLACK_APP_TOKEN=xapp-… kotae serve        # Socket Mode (no public URL)",
         "  SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… kotae serve --http --port 3000",
         "  kotae serve --local                      # try it in the terminal, no Slack needed",
+        "  kotae serve --channels-file kotae-channels.yaml   # several knowledge bases, by channel",
         "",
         "environment:",
         *rows,
@@ -62,11 +64,21 @@ def add_serve_parser(subparsers: Any) -> None:
 
 
 def _service(settings: Settings) -> Any:
-    from bot.service import AnswerService
+    """The knowledge bases to serve (one, or those of the channels file), each index built if
+    missing; a bad channels file stops here, before anything connects."""
+    from bot.knowledge_bases import open_knowledge_bases
 
-    service = AnswerService(settings)
-    service.ensure_index(progress=True)
-    return service
+    bases = open_knowledge_bases(settings)
+    for name, service in bases.services():
+        def announce(name: str = name, docs: Any = service.settings.docs_dir) -> None:
+            print(f"No index yet for knowledge base {name} ({docs}); building it once…", file=sys.stderr)
+
+        service.ensure_index(progress=True, before_build=announce)
+    if settings.channels_file is not None:
+        print(f"Kotae: knowledge bases from {settings.channels_file}:", file=sys.stderr)
+        for line in bases.summary():
+            print(f"  {line}", file=sys.stderr)
+    return bases
 
 
 def run_serve(args: argparse.Namespace, settings: Settings, service: Any = None) -> int:
@@ -134,9 +146,15 @@ def run_serve(args: argparse.Namespace, settings: Settings, service: Any = None)
 
 
 def _fresh(service: Any, logger: logging.Logger) -> Any:
-    """Keep the index fresh while serving (KOTAE_WATCH), when ``service`` is a real one."""
-    if not hasattr(service, "settings") or not hasattr(service, "refresh"):
-        return contextlib.nullcontext()
-    from bot.watch import watching
+    """Keep the index fresh while serving (KOTAE_WATCH), when ``service`` is a real one; with
+    several knowledge bases, one watcher each."""
+    from bot.knowledge_bases import KnowledgeBases
 
-    return watching(service, logger)
+    services = [s for _, s in service.services()] if isinstance(service, KnowledgeBases) else [service]
+    stack = contextlib.ExitStack()
+    for one in services:
+        if hasattr(one, "settings") and hasattr(one, "refresh"):
+            from bot.watch import watching
+
+            stack.enter_context(watching(one, logger))
+    return stack

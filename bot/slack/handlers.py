@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from bot.knowledge_bases import KnowledgeBases, Route
 from bot.reply import Reply
 from bot.slack.admission import ListenerPool, Notices, UserRate
 from bot.slack.answering import Answerer
@@ -38,7 +39,7 @@ from bot.slack.questions import (
     mentions,
 )
 from bot.slack.threads import earlier_questions, fetch_thread, kotae_answered
-from knowledge.errors import KotaeError
+from knowledge.errors import KotaeError, NoKnowledgeBaseError
 
 __all__ = ["Asked", "Asking", "Policy"]
 
@@ -86,10 +87,11 @@ def _best_effort(logger: logging.Logger, what: str, call: Callable[[], Any]) -> 
 class Asking:
     """Answers questions and posts them; holds the collaborators the listeners share."""
 
-    def __init__(self, service: Answerer, policy: Policy, feedback: FeedbackLog,
+    def __init__(self, service: Answerer | KnowledgeBases, policy: Policy, feedback: FeedbackLog,
                  seen: SeenKeys, logger: logging.Logger, *, pool: ListenerPool | None = None,
                  rate: UserRate | None = None, notices: Notices | None = None) -> None:
-        self.service = service
+        # Which knowledge base may answer where is decided by self.bases alone (see route()).
+        self.bases = service if isinstance(service, KnowledgeBases) else KnowledgeBases.single(service)
         self.policy = policy
         self.feedback = feedback
         self.seen = seen
@@ -151,8 +153,8 @@ class Asking:
             return None
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
         question = str(parse_feedback_value(action.get("value", "")).get("q", ""))
-        if not question or not self.policy.allows(channel):
-            return None
+        if not question or self.route(channel) is None:
+            return None  # the question is answered again from what the target channel may see
         user = (body.get("user") or {}).get("id", "")
         return Asked("post-to-channel", Where(channel, user, "", None, is_dm_channel(channel)), question,
                      response_url=str(body.get("response_url") or ""))
@@ -170,14 +172,15 @@ class Asking:
         question = clean_question(text, bot)
         hint = "answer" if question else "hint"
         if kind == "app_mention":
-            action = hint if self.policy.allows(channel) else "refuse"
+            action = hint if self.route(channel) is not None else "refuse"
             where = Where(channel, user, ts, thread_ts or ts, is_dm_channel(channel))
             return Asked("mention", where, question, action=action)
         if is_dm_channel(channel, event.get("channel_type")):
-            return Asked("dm", Where(channel, user, ts, thread_ts, True), question, action=hint)
+            action = hint if self.route(channel, is_dm=True) is not None else "refuse"
+            return Asked("dm", Where(channel, user, ts, thread_ts, True), question, action=action)
         # Mentions are answered as app_mention; other channel messages only as follow-ups in a
         # thread Kotae answered (checked by the listener), and only when mentions are not required.
-        if mentions(text, bot) or not thread_ts or self.policy.mention_only or not self.policy.allows(channel):
+        if mentions(text, bot) or not thread_ts or self.policy.mention_only or self.route(channel) is None:
             return None
         return Asked("follow-up", Where(channel, user, ts, thread_ts, False), question, certain=False, action=hint)
 
@@ -205,14 +208,24 @@ class Asking:
         return BoltResponse(status=200, body="")
 
     # -- the one path every entry point takes -------------------------------------------------
+    def route(self, channel: str, *, is_dm: bool | None = None) -> Route | None:
+        """The knowledge base(s) a question asked in ``channel`` may be answered from; ``None``
+        when the channel is not allowed or may see none. Every entry point asks this."""
+        if not self.policy.allows(channel):
+            return None
+        return self.bases.route(channel, is_dm=is_dm_channel(channel) if is_dm is None else is_dm)
+
     def answer(self, question: str, entry: str, channel: str, context: tuple[str, ...] = ()) -> Reply:
         """``context``: the thread's earlier questions, which a follow-up is searched with."""
         started = time.monotonic()
-        self._reload()
-        reply = self.service.answer(question, context=context) if context else self.service.answer(question)
+        route = self.route(channel)
+        if route is None:  # intake refuses these; never answer them from anywhere
+            raise NoKnowledgeBaseError(f"no knowledge base may answer in channel {channel}")
+        self._reload(route)
+        base, reply = route.answer(question, context)
         top = max((p.score for p in reply.passages), default=None)
         self.logger.info(json.dumps({
-            "event": "question", "entry": entry, "channel": channel,
+            "event": "question", "entry": entry, "channel": channel, "knowledge_base": base.name,
             "latency_ms": round((time.monotonic() - started) * 1000),
             "answered": reply.answered, "top_score": None if top is None else round(top, 4),
             "quotes": len(reply.quotes), "language": reply.language, "context": len(context),
@@ -220,15 +233,17 @@ class Asking:
         }, ensure_ascii=False))
         return reply
 
-    def _reload(self) -> None:
+    def _reload(self, route: Route) -> None:
         """Swap in a refreshed index; a damaged one is reported once and the loaded one kept."""
-        try:
-            self.service.reload_if_changed()
-        except KotaeError as error:
-            message = str(error)
-            if message != self._reload_failure:
-                self._reload_failure = message
-                self.logger.error("slack: refreshed index not loaded, still serving the previous one: %s", message)
+        for base in route.bases:
+            try:
+                base.service.reload_if_changed()
+            except KotaeError as error:
+                message = f"{base.name}: {error}"
+                if message != self._reload_failure:
+                    self._reload_failure = message
+                    self.logger.error("slack: refreshed index of knowledge base %s not loaded, still serving "
+                                      "the previous one: %s", base.name, error)
 
     def claim(self, channel: str, ts: str) -> bool:
         """True once per message: Slack sends both app_mention and message for a mention."""
@@ -255,6 +270,14 @@ class Asking:
         self.post(client, where, render_reply(reply))
         _best_effort(self.logger, "reaction removal", lambda: client.reactions_remove(**react))
 
+    def refusal(self, channel: str, question: str) -> str:
+        """Why a question cannot be answered here: a channel outside KOTAE_SLACK_CHANNELS, or one
+        (or DMs) that may see no knowledge base of the channels file."""
+        labels = labels_for(guess_language(question))
+        if not self.policy.allows(channel):
+            return labels.not_allowed
+        return labels.no_documents_dm if is_dm_channel(channel) else labels.no_documents
+
     def thread_context(self, client: WebClient, where: Where, bot: str | None) -> tuple[str, ...]:
         """The questions asked earlier in the thread of a reply (none for a thread's first
         message); unreadable history costs the context, never the answer."""
@@ -271,7 +294,7 @@ class Asking:
     def refuse(self, client: WebClient, where: Where, question: str) -> None:
         self.logger.warning(json.dumps({"event": "turned_away", "reason": "channel not allowed",
                                         "entry": "mention", "team": self.team, "channel": where.channel}))
-        notice = render_notice(labels_for(guess_language(question)).not_allowed)
+        notice = render_notice(self.refusal(where.channel, question))
         _best_effort(self.logger, "refusal", lambda: client.chat_postEphemeral(
             channel=where.channel, user=where.user, text=notice.text, blocks=notice.blocks_list()))
 
@@ -304,8 +327,8 @@ class Asking:
         labels = labels_for(guess_language(question))
         if not question:
             return labels.empty_question, None
-        if not self.policy.allows(command.get("channel_id", "")):
-            return labels.not_allowed, None
+        if self.route(command.get("channel_id", "")) is None:
+            return self.refusal(command.get("channel_id", ""), question), None
         return f"{labels.searching} _{trim(question, 200)}_", question
 
     def on_ask(self, ack: Callable[..., Any], command: dict[str, Any], respond: Callable[..., Any],
@@ -388,8 +411,12 @@ class Asking:
     def on_thread_started(self, say: Callable[..., Any],
                           set_suggested_prompts: Callable[..., Any]) -> None:
         ja, en = labels_for("ja"), labels_for("en")
+        route = self.bases.route("", is_dm=True)  # the panel is a DM: it sees what DMs may see
+        if route is None:
+            say(text=f"{ja.greeting}\n{en.greeting}\n\n{ja.no_documents_dm}\n{en.no_documents_dm}")
+            return
         say(text=f"{ja.greeting}\n{en.greeting}")
-        prompts = [p for p in self.service.suggested_questions(4) if p.strip()][:4]
+        prompts = [p for p in route.suggested_questions(4) if p.strip()][:4]
         if prompts:
             title = labels_for(guess_language(prompts[0])).prompts_title
             set_suggested_prompts(prompts=[p[:150] for p in prompts], title=title)
@@ -409,6 +436,9 @@ class Asking:
         where = Where(channel, payload.get("user", ""), ts, payload.get("thread_ts") or ts, True)
         if not question:
             self.post(client, where, render_notice(labels.empty_question))
+            return
+        if self.route(channel, is_dm=True) is None:
+            self.post(client, where, render_notice(self.refusal(channel, question)))
             return
         reply = self.answer(question, "assistant", channel,
                             self.thread_context(client, where, context.bot_user_id))

@@ -34,6 +34,8 @@ class Labels:
     thanks: str
     not_allowed: str
     invite_first: str  # "post to channel" in a channel Kotae is not a member of
+    no_documents: str  # a channel that may see no knowledge base of the channels file
+    no_documents_dm: str  # DMs and the AI-app panel, when they may see none
     empty_question: str
     empty_mention: str
     greeting: str
@@ -64,6 +66,8 @@ _JA = Labels(
         "Kotaeはこのチャンネルに参加していないため投稿できません。チャンネルで `/invite @Kotae` と"
         "送って招待してから、もう一度「チャンネルに投稿」を押してください。"
     ),
+    no_documents="このチャンネルで検索できる文書は設定されていません。文書が共有されているチャンネルでお尋ねください。",
+    no_documents_dm="DMで検索できる文書は設定されていません。文書が共有されているチャンネルでお尋ねください。",
     empty_question="質問を書いてください。例: `/ask 国際戦略の重点分野は？`",
     empty_mention="質問を書いてください。例: `@Kotae 国際戦略の重点分野は？`",
     greeting="こんにちは、Kotaeです。チームの文書から、出典つきの引用で答えます。",
@@ -96,6 +100,10 @@ _EN = Labels(
         "I can't post here because Kotae is not a member of this channel. Type `/invite @Kotae` "
         "in the channel, then press “Post to channel” again."
     ),
+    no_documents="No documents are shared with this channel, so I can't answer here. Ask in a channel "
+                 "whose documents Kotae may search.",
+    no_documents_dm="No documents are shared with direct messages, so I can't answer here. Ask in a "
+                    "channel whose documents Kotae may search.",
     empty_question="Please write a question, e.g. `/ask What are the priorities of the strategy?`",
     empty_mention="Please write a question, e.g. `@Kotae What are the priorities of the strategy?`",
     greeting="Hi, I'm Kotae. I answer from your team's documents with cited quotes.",

@@ -10,6 +10,7 @@ import json
 import logging
 from typing import Any, TextIO
 
+from bot.knowledge_bases import KnowledgeBases
 from bot.settings import Secret, Settings
 from bot.slack.answering import Answerer
 from bot.slack.app import build_app
@@ -25,19 +26,23 @@ _LOCAL_APP_TOKEN = "xapp-local-standin-token"
 _DM = "D0LOCALDM1"
 
 
-def run_local(settings: Settings, service: Answerer, stdin: TextIO, stdout: TextIO,
+def run_local(settings: Settings, service: Answerer | KnowledgeBases, stdin: TextIO, stdout: TextIO,
               timeout: float = 120.0) -> int:
+    bases = service if isinstance(service, KnowledgeBases) else KnowledgeBases.single(service)
     with StandIn() as slack:
         local = settings.with_(
             slack_bot_token=Secret(_LOCAL_BOT_TOKEN), slack_app_token=Secret(_LOCAL_APP_TOKEN),
             api_base_url=slack.api_url, slack_channels=None, slack_private=False,
         )
-        app = build_app(local, service, mode="socket", logger=logging.getLogger("kotae.slack"))
+        app = build_app(local, bases, mode="socket", logger=logging.getLogger("kotae.slack"))
         handler = socket_mode_handler(app, _LOCAL_APP_TOKEN)
         handler.connect()
         slack.wait_connected()
+        served = bases.services()
+        indexes = (served[0][1].index_version if len(served) == 1
+                   else ", ".join(f"{name} {svc.index_version}" for name, svc in served))
         print(f"Kotae on a local Slack stand-in at {slack.base_url} (index "
-              f"{service.index_version}). Type a question, '/ask question', or an empty line "
+              f"{indexes}). Type a question, '/ask question', or an empty line "
               "to quit.", file=stdout, flush=True)
         try:
             while True:

@@ -98,10 +98,16 @@ class LogWatcher(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.lines: list[str] = []
+        self._seen: dict[int, logging.LogRecord] = {}
         self._cond = threading.Condition()
 
     def emit(self, record: logging.LogRecord) -> None:
         with self._cond:
+            # Bolt copies the handlers of the logger it is given to its app logger ("kotae",
+            # the parent of "kotae.slack"): a record then reaches this watcher twice.
+            if self._seen.get(id(record)) is record:
+                return
+            self._seen[id(record)] = record
             self.lines.append(record.getMessage())
             self._cond.notify_all()
 
@@ -110,6 +116,13 @@ class LogWatcher(logging.Handler):
             if not self._cond.wait_for(lambda: any(text in line for line in self.lines), timeout):
                 raise TimeoutError(f"no log line containing {text!r}")
             return next(line for line in self.lines if text in line)
+
+    def wait_for_all(self, text: str, count: int, timeout: float = 10.0) -> list[str]:
+        """The lines containing ``text``, once there are at least ``count`` of them."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: sum(text in line for line in self.lines) >= count, timeout):
+                raise TimeoutError(f"fewer than {count} log lines containing {text!r}")
+            return [line for line in self.lines if text in line]
 
 
 class Switchable:
