@@ -48,6 +48,15 @@ def test_mistakes_exit_1_with_a_message_and_load_nothing(tmp_path, capsys, args,
     assert not (tmp_path / "data").exists()
 
 
+def test_serve_stops_at_start_up_on_a_bad_channels_file(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-0000000000-test-token")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-A0KOTAE01-test-token")
+    path = channels_file(tmp_path, tail="default: general\ndirect_messages: [general, payroll]\n")
+    assert main(["serve", "--channels-file", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}, line 8 (direct_messages[1]): no knowledge base is named 'payroll'" in err
+
+
 def test_ask_without_kb_and_without_a_default_names_the_choices(tmp_path, capsys):
     path = channels_file(tmp_path, tail="")
     assert main(["ask", "--channels-file", str(path), "q"]) == 1

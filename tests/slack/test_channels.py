@@ -232,22 +232,20 @@ def test_over_socket_mode_no_entry_point_reaches_another_channels_documents(sock
 
 # -- with the real model -------------------------------------------------------------------------------
 @pytest.mark.model
-def test_real_model_answers_hr_questions_in_hr_only(http_bot, slack, answer_service, sample_index_dir, tmp_path):
-    """The bundled corpus as the default knowledge base (the session's real index) and an HR
-    folder indexed with the same loaded model."""
+def test_real_model_answers_hr_questions_in_hr_only(http_bot, slack, tmp_path):
+    """Both knowledge bases indexed with the real bundled model, loaded once and shared."""
+    from embeddings import load_embedder
+
+    write_tree(tmp_path / "general", GENERAL_DOCS)
     write_tree(tmp_path / "hr", HR_DOCS)
     path = tmp_path / "kotae-channels.yaml"
-    path.write_text(
-        "knowledge_bases:\n"
-        f"  - name: general\n    docs: {answer_service.settings.docs_dir}\n    index: {sample_index_dir}\n"
-        f"  - name: hr\n    docs: hr\n    channels: [{HR}]\n"
-        "default: general\n",
-        encoding="utf-8",
-    )
+    path.write_text("knowledge_bases:\n  - {name: general, docs: general}\n"
+                    f"  - {{name: hr, docs: hr, channels: [{HR}]}}\ndefault: general\n", encoding="utf-8")
     settings = Settings.load({"channels_file": str(path)}, env={"KOTAE_DATA_DIR": str(tmp_path / "data")})
-    config = load_channels_file(path, settings_index_for(settings))
-    bases = KnowledgeBases.from_config(config, settings, answer_service.embedder)
-    bases.get("hr").service.refresh(progress=False)
+    bases = KnowledgeBases.from_config(load_channels_file(path, settings_index_for(settings)), settings,
+                                       load_embedder(settings.model))
+    for _, service in bases.services():
+        service.refresh(progress=False)
     bot = http_bot(bases)
     question = "年次有給休暇は入社後いつ何日付与されますか？"
     bot.sender.event(P.event_callback(P.mention(question, channel=GENERAL)))
