@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from knowledge.errors import ChannelsFileError
+from knowledge.files import FileTooLargeError, read_regular
 
 __all__ = ["ChannelsConfig", "KnowledgeBaseSpec", "load_channels_file"]
 
@@ -98,16 +99,15 @@ class _Reader:
     def _compose(self) -> yaml.Node:
         where = "KOTAE_CHANNELS_FILE"
         try:
-            with self.path.open("rb") as handle:
-                raw = handle.read(_MAX_BYTES + 1)
+            raw = read_regular(self.path, limit=_MAX_BYTES)
         except FileNotFoundError:
             raise ChannelsFileError(str(self.path), 0, "", f"no such file. Check {where} or --channels-file, "
                                     "or start from slack/kotae-channels.example.yaml.") from None
+        except FileTooLargeError:
+            raise ChannelsFileError(str(self.path), 0, "", "is over 1 MB; is this the right file?") from None
         except OSError as exc:
             raise ChannelsFileError(str(self.path), 0, "", f"cannot be read ({exc.strerror or exc}); "
                                     "check that it is a file and its permissions.") from None
-        if len(raw) > _MAX_BYTES:
-            raise ChannelsFileError(str(self.path), 0, "", "is over 1 MB; is this the right file?")
         try:
             node = yaml.compose(raw.decode("utf-8-sig"), Loader=yaml.SafeLoader)
         except UnicodeDecodeError:

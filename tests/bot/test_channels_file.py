@@ -119,10 +119,13 @@ def test_mistakes_name_the_line_and_key_to_fix(folder, text, line, key, words):
 
 
 @pytest.mark.parametrize(("content", "words"), [(None, "no such file"), (b"", "is empty"),
-                                                (b"\xff\xfe\x00bad", "not UTF-8")])
+                                                (b"\xff\xfe\x00bad", "not UTF-8"),
+                                                (b"#" * 1_000_001, "over 1 MB"), ("dir", "is a folder")])
 def test_unreadable_files_say_what_to_do(folder, content, words):
     path = folder / "kotae-channels.yaml"
-    if content is not None:
+    if content == "dir":
+        path.mkdir()
+    elif content is not None:
         path.write_bytes(content)
     with pytest.raises(ChannelsFileError, match=words):
         load_channels_file(path, lambda docs, index: folder / "index")
