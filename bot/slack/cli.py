@@ -108,6 +108,11 @@ def run_serve(args: argparse.Namespace, settings: Settings, service: Any = None)
     from bot.slack.app import build_app, build_client
     from bot.slack.startup import check_slack, explained, quiet_logger
 
+    if service is None and settings.channels_file is not None:  # a bad channels file stops here, offline
+        from bot.channels_file import load_channels_file
+        from bot.knowledge_bases import settings_index_for
+
+        load_channels_file(settings.channels_file, settings_index_for(settings))
     # Before the index is built or loaded: a wrong token is reported in seconds, not minutes.
     check_slack(build_client(settings, quiet_logger()), app_token)
     client = build_client(settings, logger)
