@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-NAMES = ["build", "batch", "refresh", "cold", "warm", "search", "ann", "lexical", "glossary", "load", "slack"]
+NAMES = ["build", "batch", "refresh", "cold", "warm", "search", "ann", "lexical", "glossary", "load", "slack",
+         "realdocs"]
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import SETTINGS_HELP, Settings
-from knowledge.errors import DocumentError, KotaeError
+from knowledge.errors import SKIP_CATEGORIES, UNSUPPORTED, DocumentError, KotaeError
 
 __all__ = ["build_parser", "main"]
 
@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"also build an approximate (HNSW) search graph, for very large corpora [{_ENV['ann']}; default false]",
     )
     index.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    index.add_argument(
+        "--json", action="store_true", help="print what was done as a JSON object (every file not indexed, with why)"
+    )
     _common(index)
 
     ev = sub.add_parser("eval", help="answer every question of a JSONL file (and score it when it has evidence)")
@@ -124,8 +127,46 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.load(overrides)
 
 
-def _report_problem(problem: DocumentError) -> None:
-    print(f"kotae: skipped {problem.path}: {problem.reason}", file=sys.stderr)
+def _problem_printer(verbose: bool) -> Any:
+    """Each file skipped, as it is met; files of other types only with ``-v`` (the summary counts them)."""
+
+    def report(problem: DocumentError) -> None:
+        if verbose or problem.category != UNSUPPORTED:
+            print(f"kotae: skipped {problem.path}: {problem.reason}", file=sys.stderr)
+
+    return report
+
+
+def _print_skipped(report: Any, out: Any) -> None:
+    """One line per reason a file is not indexed: how many, and the first few names."""
+    by_category: dict[str, list[str]] = {}
+    for s in report.skipped:
+        by_category.setdefault(s.category, []).append(s.path)
+    if not by_category:
+        return
+    print(f"Not indexed: {len(report.skipped)} file{'s' if len(report.skipped) != 1 else ''}", file=out)
+    order = [c for c in SKIP_CATEGORIES if c in by_category] + sorted(set(by_category) - set(SKIP_CATEGORIES))
+    for category in order:
+        paths = by_category[category]
+        names = ", ".join(paths[:3]) + (f", … ({len(paths) - 3} more)" if len(paths) > 3 else "")
+        print(f"  {category}: {len(paths)} ({names})", file=out)
+
+
+def _report_json(report: Any) -> dict[str, Any]:
+    """The ``kotae index --json`` object (documented in the README)."""
+    return {
+        "version": report.version,
+        "nothing_changed": report.nothing_changed,
+        "rebuilt_reason": report.rebuilt_reason,
+        "added": report.added,
+        "changed": report.changed,
+        "removed": report.removed,
+        "unchanged": report.unchanged,
+        "skipped": [{"path": s.path, "category": s.category, "reason": s.reason} for s in report.skipped],
+        "passages_embedded": report.passages_embedded,
+        "passages_total": report.passages_total,
+        "seconds": report.seconds,
+    }
 
 
 def _print_refresh(report: Any, settings: Settings) -> None:
@@ -136,13 +177,14 @@ def _print_refresh(report: Any, settings: Settings) -> None:
             f"nothing to do. [{report.seconds:.2f} s]",
             file=out,
         )
+        _print_skipped(report, out)
         return
     if report.rebuilt_reason:
         print(f"Rebuilding the whole index: {report.rebuilt_reason}", file=out)
     print(
         f"Documents: {len(report.added)} added, {len(report.changed)} changed, "
         f"{len(report.removed)} removed, {len(report.unchanged)} unchanged"
-        + (f", {len(report.failed)} skipped" if report.failed else ""),
+        + (f", {len(report.skipped)} not indexed" if report.skipped else ""),
         file=out,
     )
     print(
@@ -151,6 +193,7 @@ def _print_refresh(report: Any, settings: Settings) -> None:
         file=out,
     )
     print(f"Index {settings.index_dir} is now version {report.version}. [{report.seconds:.1f} s]", file=out)
+    _print_skipped(report, out)
 
 
 def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
@@ -161,8 +204,12 @@ def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             f"Documents folder {settings.docs_dir} does not exist. Pass an existing folder to `kotae index`."
         )
     print(f"Indexing {settings.docs_dir} with model {settings.model}…", file=sys.stderr)
-    report = AnswerService(settings).refresh(full=args.full, progress=not args.quiet, on_problem=_report_problem)
+    report = AnswerService(settings).refresh(
+        full=args.full, progress=not (args.quiet or args.json), on_problem=_problem_printer(args.verbose)
+    )
     _print_refresh(report, settings)
+    if args.json:
+        print(json.dumps(_report_json(report), ensure_ascii=False, indent=2))
     return 0
 
 
@@ -173,7 +220,7 @@ def _service_ready(settings: Settings) -> Any:
         print(f"No index yet for {settings.docs_dir}; building it once (later questions reuse it)…", file=sys.stderr)
 
     service = AnswerService(settings)
-    report = service.ensure_index(progress=True, on_problem=_report_problem, before_build=announce)
+    report = service.ensure_index(progress=True, on_problem=_problem_printer(False), before_build=announce)
     if report is not None:
         _print_refresh(report, settings)
     return service

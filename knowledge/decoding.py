@@ -25,7 +25,7 @@ import codecs
 import unicodedata
 from dataclasses import dataclass
 
-from knowledge.errors import DocumentError
+from knowledge.errors import EMPTY, DocumentError
 
 __all__ = ["Decoded", "decode_text"]
 
@@ -165,9 +165,9 @@ def decode_text(raw: bytes, path: str, *, declared: str | None = None) -> Decode
     Empty files and files holding only whitespace are refused: there is nothing to index.
     """
     if not raw:
-        raise DocumentError(path, "the file is empty; add text to it or remove it")
+        raise DocumentError(path, "the file is empty; add text to it or remove it", EMPTY)
     decoded = _decode(raw, path, declared)
     if not decoded.text or decoded.text.isspace():  # not .strip(): no copy of a large text
-        raise DocumentError(path, "the file holds only whitespace; add text to it or remove it")
+        raise DocumentError(path, "the file holds only whitespace; add text to it or remove it", EMPTY)
     _check_not_binary(decoded.text, path)
     return decoded
