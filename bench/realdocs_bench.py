@@ -5,7 +5,9 @@ Two figures:
 
 * ``--part formats`` — reading + cutting into passages (the knowledge stage, no model) per
   format: documents/s, characters/s, passages/s, over the debian-reference-ja HTML pages, its
-  typeset PDF, and .docx/.pptx/.xlsx converted from its chapters by ``soffice --headless``.
+  typeset PDF (272 pages), and Office files LibreOffice (``soffice --headless``) made from it:
+  .docx from three HTML chapters, .xlsx from one (Calc's HTML import), .pptx from 20 PDF pages
+  (Impress's PDF import: one slide per page).
 * ``--part build`` — a full ``kotae index`` of the whole debian-reference-ja HTML (~2.5 MB, 14
   pages) with the bundled model, in a fresh interpreter: wall time, peak memory (VmHWM), and
   the time spent inside the model apart from the rest (reading, chunking, writing).
@@ -79,16 +81,30 @@ def _copy(files: list[Path], name: str) -> Path:
     return folder
 
 
-def _convert(files: list[Path], fmt: str, out: Path) -> list[Path]:
+def _convert(files: list[Path], fmt: str, out: Path, infilter: str | None = None) -> list[Path]:
     """``soffice --headless --convert-to fmt`` of ``files`` into ``out``, with a private profile."""
     soffice = shutil.which("soffice")
     if soffice is None:
         sys.exit("soffice is not installed: run `sh scripts/system-deps.sh` as root")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kotae-soffice-") as profile:
-        subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", fmt,
-                        "--outdir", str(out), *map(str, files)], check=True, capture_output=True, timeout=1800)
+        cmd = [soffice, f"-env:UserInstallation=file://{profile}", "--headless"]
+        cmd += [f"--infilter={infilter}"] if infilter else []
+        cmd += ["--convert-to", fmt, "--outdir", str(out), *map(str, files)]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=1800)
     return sorted(out.glob(f"*.{fmt.split(':')[0]}"))
+
+
+def _pdf_excerpt(pdf: Path, first: int, last: int, out: Path) -> Path:
+    from pypdf import PdfReader, PdfWriter
+
+    writer, reader = PdfWriter(), PdfReader(pdf)
+    for k in range(first - 1, last):
+        writer.add_page(reader.pages[k])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "wb") as fh:
+        writer.write(fh)
+    return out
 
 
 def _read_rate(fmt: str, files: list[Path]) -> dict[str, Any]:
@@ -118,11 +134,15 @@ def _formats(tiny: bool) -> None:
     rows = [_read_rate("html (debian-reference-ja)", html)]
     if REFERENCE_PDF.exists():
         rows.append(_read_rate("pdf (debian-reference-ja, typeset)", [REFERENCE_PDF]))
-    for fmt, conv in (("docx", "docx:MS Word 2007 XML"), ("xlsx", "xlsx"), ("pptx", "pptx")):
-        src = chapters if fmt == "docx" else chapters[:1]
-        files = _convert(src, conv, office / fmt)
-        if files:
-            rows.append(_read_rate(f"{fmt} (soffice from {len(src)} chapters)", files))
+    docx = _convert(chapters, "docx:MS Word 2007 XML", office / "docx")
+    rows.append(_read_rate(f"docx (soffice from {len(chapters)} HTML chapters)", docx))
+    xlsx = _convert(chapters[:1], "xlsx", office / "xlsx", infilter="HTML (StarCalc)")
+    rows.append(_read_rate("xlsx (soffice Calc from 1 HTML chapter)", xlsx))
+    if REFERENCE_PDF.exists():
+        pages = 3 if tiny else 20
+        excerpt = _pdf_excerpt(REFERENCE_PDF, 30, 29 + pages, office / "pdf" / "excerpt.pdf")
+        pptx = _convert([excerpt], "pptx", office / "pptx", infilter="impress_pdf_import")
+        rows.append(_read_rate(f"pptx (soffice Impress from {pages} PDF pages)", pptx))
     report("realdocs-formats", rows, tiny=tiny,
            notes={"what": "read_document + iter_passages, no model; one run on a shared 2-core machine"})
 
