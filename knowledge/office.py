@@ -30,7 +30,7 @@ __all__ = ["OFFICE_KINDS", "OfficeText", "TextBuilder", "damaged", "extract_offi
 
 OFFICE_KINDS = {".docx": "docx", ".pptx": "pptx", ".xlsx": "xlsx"}
 BLOCK_SEPARATOR = "\n\n"
-_NAMES = {"docx": "Word (.docx)", "pptx": "PowerPoint (.pptx)", "xlsx": "Excel (.xlsx)"}
+_NAMES = {"docx": "a Word (.docx)", "pptx": "a PowerPoint (.pptx)", "xlsx": "an Excel (.xlsx)"}
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ class TextBuilder:
     def finish(self, path: str, kind: str, title: str | None) -> OfficeText:
         text = "".join(self._parts)
         if not text.strip():
-            reason = f"holds no text (a {_NAMES[kind]} file with no words); add text or remove it"
+            reason = f"holds no text ({_NAMES[kind]} file with no words); add text or remove it"
             raise DocumentError(path, reason, EMPTY)
         return OfficeText(text, tuple(self.headings), tuple(self.places), tuple(self.place_names), title or None)
 
@@ -124,7 +124,7 @@ class TextBuilder:
 def damaged(path: str, kind: str, exc: BaseException) -> DocumentError:
     return DocumentError(
         path,
-        f"cannot be read as a {_NAMES[kind]} file ({type(exc).__name__}: {exc}); if it is "
+        f"cannot be read as {_NAMES[kind]} file ({type(exc).__name__}: {exc}); if it is "
         "password-protected save an unprotected copy, else open and re-save it",
     )
 
@@ -134,8 +134,8 @@ def extract_office(raw: bytes, path: str, kind: str) -> OfficeText:
     if not raw.startswith(b"PK"):
         raise DocumentError(
             path,
-            f"is not a {_NAMES[kind]} file (it is not a zip package: an old binary Office file, a "
-            "password-protected one, or another format); save it again as " + _NAMES[kind],
+            f"is not {_NAMES[kind]} file (it is not a zip package: an old binary Office file, a "
+            f"password-protected one, or another format); save it again as {_NAMES[kind]} file",
         )
     # The libraries raise many kinds of exceptions on damaged packages (zip, XML, missing parts):
     # every one is turned into a DocumentError for this document alone.

@@ -4,7 +4,7 @@ LibreOffice (``soffice --headless``, installed by ``scripts/system-deps.sh``) co
 
 * a maint-guide-ja HTML chapter (upload) to Word (``.docx``) and to OpenDocument (``.odt``, which Kotae
   lists as an unsupported type);
-* a debian-reference-ja HTML chapter, whose tables Calc imports, to Excel (``.xlsx``);
+* a debian-reference-ja HTML appendix (apa), which Calc imports cell by cell, to Excel (``.xlsx``);
 * three body pages (30–32) of the typeset debian-reference-ja PDF to PowerPoint (``.pptx``: Impress imports
   each PDF page as a slide of text boxes).
 
@@ -94,7 +94,7 @@ def office_files(base: Path) -> OfficeFiles:
         folder=folder,
         docx=folder / "upload.ja.docx",
         odt=folder / "upload.ja.odt",
-        xlsx=folder / "ch08.ja.xlsx",
+        xlsx=folder / "apa.ja.xlsx",
         pptx=folder / "slides.pptx",
         pptx_source=work / "slides.pdf",
         scanned=folder / "scanned.pdf",
@@ -107,7 +107,7 @@ def office_files(base: Path) -> OfficeFiles:
     work.mkdir()
     soffice_convert(guide.html_dir / "upload.ja.html", "docx:MS Word 2007 XML", folder, work)
     soffice_convert(guide.html_dir / "upload.ja.html", "odt", folder, work)
-    soffice_convert(reference.html_dir / "ch08.ja.html", "xlsx", folder, work, infilter="HTML (StarCalc)")
+    soffice_convert(reference.html_dir / "apa.ja.html", "xlsx", folder, work, infilter="HTML (StarCalc)")
     excerpt_pdf(reference.pdf, 30, 32, files.pptx_source)
     soffice_convert(files.pptx_source, "pptx", folder, work, infilter="impress_pdf_import")
     _scanned(reference.pdf, files.scanned, work)

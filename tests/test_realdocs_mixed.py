@@ -166,7 +166,7 @@ def test_slides_and_cells_hold_the_text_cited_from_them(mixed, office):
     slide_texts = [squash(" ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame))
                    for slide in deck.slides]
     book = load_workbook(office.xlsx, data_only=True)
-    for rel, kind in (("slides.pptx", "pptx"), ("ch08.ja.xlsx", "xlsx")):
+    for rel, kind in (("slides.pptx", "pptx"), ("apa.ja.xlsx", "xlsx")):
         first, count = idx.documents[rel].passages
         assert count > 0
         for row in range(first, first + count):
@@ -257,6 +257,7 @@ def quotes_from(reply: dict, source: str) -> list[tuple[str, dict]]:
 
 
 @pytest.mark.model
+@pytest.mark.timeout(2400)  # the first one builds the index with the real model (minutes on a busy machine)
 def test_real_model_index_lists_the_scanned_and_the_broken_file(answered):
     _, _, report = answered
     assert {(s["path"], s["category"]) for s in report["skipped"]} == {
@@ -264,6 +265,7 @@ def test_real_model_index_lists_the_scanned_and_the_broken_file(answered):
 
 
 @pytest.mark.model
+@pytest.mark.timeout(2400)  # the first one builds the index with the real model (minutes on a busy machine)
 def test_quotes_from_every_page_of_a_real_pdf_cite_that_page(answered):
     docs, index, _ = answered
     pdf = docs / "reference-p20-23.pdf"
@@ -286,6 +288,7 @@ def test_quotes_from_every_page_of_a_real_pdf_cite_that_page(answered):
 
 
 @pytest.mark.model
+@pytest.mark.timeout(2400)  # the first one builds the index with the real model (minutes on a busy machine)
 def test_quotes_from_slides_cells_and_word_headings_are_where_cited(answered, office):
     from openpyxl import load_workbook
     from pptx import Presentation
@@ -294,12 +297,12 @@ def test_quotes_from_slides_cells_and_word_headings_are_where_cited(answered, of
     deck = Presentation(str(docs / "slides.pptx"))
     slide_texts = [squash(" ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame))
                    for slide in deck.slides]
-    book = load_workbook(docs / "ch08.ja.xlsx", data_only=True)
+    book = load_workbook(docs / "apa.ja.xlsx", data_only=True)
     cells = [(ws.title, c) for ws in book.worksheets for line in ws.iter_rows() for c in line
              if isinstance(c.value, str) and len(c.value) > 12]
     asked = {
         "slides.pptx": max(slide_texts[1].split("。"), key=len)[:30] + "とは？",
-        "ch08.ja.xlsx": cells[len(cells) // 2][1].value[:30] + "とは？",
+        "apa.ja.xlsx": cells[len(cells) // 2][1].value[:30] + "とは？",
         "upload.ja.docx": "パッケージをアーカイブにアップロードするには？",
     }
     for source, question in asked.items():
@@ -309,7 +312,7 @@ def test_quotes_from_slides_cells_and_word_headings_are_where_cited(answered, of
             if source == "slides.pptx":
                 assert cite["slide"] is not None
                 assert squash(quote) in "".join(slide_texts[cite["slide"] - 1 : cite["end_slide"]])
-            elif source == "ch08.ja.xlsx":
+            elif source == "apa.ja.xlsx":
                 assert cite["sheet"] in book.sheetnames and cite["cells"]
                 assert squash(quote) in cell_values(book[cite["sheet"]], cite["cells"]), (cite, quote)
             else:
