@@ -120,7 +120,7 @@ def _read_rate(fmt: str, files: list[Path]) -> dict[str, Any]:
     s = time.perf_counter() - t
     return {"format": fmt, "documents": len(files), "MB": round(sum(f.stat().st_size for f in files) / 1e6, 2),
             "characters": chars, "passages": passages, "seconds": round(s, 2),
-            "documents/s": round(len(files) / s, 2), "characters/s": round(chars / s),
+            "documents/s": round(len(files) / s, 4), "characters/s": round(chars / s),
             "passages/s": round(passages / s)}
 
 
