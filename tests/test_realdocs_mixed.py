@@ -236,7 +236,7 @@ def answered(tmp_path_factory, office):
     docs.mkdir()
     for f in (office.docx, office.pptx, office.xlsx, office.scanned, office.broken):
         shutil.copy(f, docs / f.name)
-    excerpt_pdf(reference.pdf, 20, 23, docs / "reference-p20-23.pdf")
+    excerpt_pdf(reference.pdf, 60, 63, docs / "reference-p60-63.pdf")
     index = docs.parent / "index"
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -268,7 +268,7 @@ def test_real_model_index_lists_the_scanned_and_the_broken_file(answered):
 @pytest.mark.timeout(2400)  # the first one builds the index with the real model (minutes on a busy machine)
 def test_quotes_from_every_page_of_a_real_pdf_cite_that_page(answered):
     docs, index, _ = answered
-    pdf = docs / "reference-p20-23.pdf"
+    pdf = docs / "reference-p60-63.pdf"
     seen = set()
     for page in range(1, 5):
         text = pdftotext_page(pdf, page)
@@ -278,7 +278,7 @@ def test_quotes_from_every_page_of_a_real_pdf_cite_that_page(answered):
             check=True, capture_output=True).stdout.decode("utf-8"))
         assert words, f"page {page} has no Japanese text"
         reply = ask(docs, index, max(words, key=len) + "とは？")
-        for quote, cite in quotes_from(reply, "reference-p20-23.pdf"):
+        for quote, cite in quotes_from(reply, "reference-p60-63.pdf"):
             pages = range(cite["page"], cite["end_page"] + 1)
             cited = "".join(pdftotext_page(pdf, p) for p in pages)
             assert squash(quote) in cited, (cite["page"], quote)
