@@ -32,6 +32,7 @@ install-dev: $(VENV)/.installed-dev system-deps
 
 system-deps:
 	sh scripts/system-deps.sh
+	sh scripts/postgres-user.sh
 
 demo: install
 	$(BIN)/kotae ask "$(QUESTION)"

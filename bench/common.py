@@ -16,8 +16,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-NAMES = ["build", "batch", "refresh", "cold", "warm", "search", "ann", "lexical", "glossary", "load", "slack",
-         "realdocs"]
+NAMES = [
+    "build", "threads", "batch", "refresh", "cold", "warm", "search", "ann", "lexical", "glossary", "load", "slack",
+    "pgstore", "pgworkers", "realdocs",
+]
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 

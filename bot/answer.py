@@ -144,7 +144,7 @@ def answer_in_full(
         for part in question_parts(searched, query.language)
     ]
     ranked = interleave(index, [whole.ranking, *(p.ranking for p in parts)], params.top_k) if parts else whole.ranking
-    quotes = select_quotes(index, ranked, pick, pick_terms, tokenize, params.quotes, qtype=question_type(searched))
+    quotes = select_quotes(index, ranked, pick, pick_terms, tokenize, params.quotes, question_type(searched), searched)
     if parts:
         quotes = _with_parts(index, ranked, quotes, parts, tokenize, params.quotes)
 
@@ -256,7 +256,8 @@ def _with_parts(
     bests = []
     for part in parts:
         qtype = question_type(part.query.normalized)
-        bests += select_quotes(index, ranked, part.vector, part.terms, tokenize, params, qtype)[:1]
+        question = part.query.normalized
+        bests += select_quotes(index, ranked, part.vector, part.terms, tokenize, params, qtype, question)[:1]
     kept: list[QuoteSpan] = []
     for q in [*quotes[:1], *bests, *quotes[1:]]:
         if len(kept) < params.max_quotes and not any(k.overlaps(q.row, q.start, q.end) for k in kept):

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from bot.quotes import QuoteSpan
 from bot.reply import Citation, Quote, Reply, RetrievedPassage
 from bot.retrieval import Candidate
+from knowledge.lines import count_breaks
 from knowledge.passage import Passage
 from knowledge.places import Location, locate
 
@@ -56,8 +57,9 @@ def _lines(passage: Passage, kind: str, start: int, end: int) -> tuple[int, int]
     """Source lines of ``passage.text``'s slice [start, end) (absolute offsets)."""
     if kind not in ("text", "markdown"):
         return passage.start_line, passage.end_line  # lines of extracted text: cite the passage
-    first = passage.start_line + passage.text.count("\n", 0, start - passage.start)
-    last = first + passage.text.count("\n", start - passage.start, max(end - 1, start) - passage.start)
+    at, last_char = start - passage.start, max(end - 1, start) - passage.start
+    first = passage.start_line + count_breaks(passage.text, 0, at)
+    last = first + count_breaks(passage.text, at, last_char)
     return first, last
 
 

@@ -8,6 +8,7 @@ empty evidence list) should be refused.
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
 import time
@@ -19,10 +20,25 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from bot.answer import Answer
+from bot.question_type import question_type
 from bot.render_text import reply_to_json
 from knowledge.errors import KotaeError
 
-__all__ = ["CaseResult", "EvalCase", "load_cases", "run_eval", "score_case", "summarize"]
+__all__ = [
+    "CaseResult",
+    "EvalCase",
+    "ThresholdRow",
+    "load_cases",
+    "run_eval",
+    "score_case",
+    "suggest_threshold",
+    "summarize",
+    "threshold_table",
+]
+
+# The suggested abstain threshold refuses as many unanswerable questions as it can while refusing
+# at most this share of the answerable ones.
+MAX_FALSE_REFUSALS = 0.05
 
 
 class Answers(Protocol):
@@ -56,6 +72,7 @@ class CaseResult:
     confidence: float | None
     seconds: float
     top_sources: tuple[str, ...] = field(default=())
+    quoted: bool = False  # the reply had quotes to give (a reply without any is a refusal at any threshold)
 
 
 def _norm(text: str) -> str:
@@ -114,7 +131,12 @@ def score_case(case: EvalCase, result: Answer, seconds: float) -> CaseResult:
         confidence=result.evidence.confidence if result.evidence else None,
         seconds=seconds,
         top_sources=tuple(f"{p.source}:{p.start_line}" for p in reply.passages[:3]),
+        quoted=bool(reply.quotes),
     )
+
+
+def _share(results: Sequence[CaseResult]) -> float:
+    return sum(bool(r.quote_carries_answer) for r in results) / len(results) if results else float("nan")
 
 
 def _hits(results: Sequence[CaseResult]) -> dict[str, float]:
@@ -128,21 +150,87 @@ def _hits(results: Sequence[CaseResult]) -> dict[str, float]:
     }
 
 
-def _best_threshold(results: Sequence[CaseResult]) -> tuple[float, float]:
-    """Best balanced accuracy of a confidence threshold separating (un)answerable questions."""
-    pos = [r.confidence for r in results if r.case.answerable and r.confidence is not None]
-    neg = [r.confidence for r in results if not r.case.answerable and r.confidence is not None]
-    if not pos or not neg:
-        return float("nan"), float("nan")
-    best = (0.0, 0.0)
-    for t in sorted(set(pos + neg)):
-        tpr = sum(c >= t for c in pos) / len(pos)
-        tnr = sum(c < t for c in neg) / len(neg)
-        best = max(best, ((tpr + tnr) / 2, t))
-    return best
+@dataclass(frozen=True)
+class ThresholdRow:
+    """What an abstain threshold would do to a scored question set."""
+
+    threshold: float
+    refused_unanswerable: int
+    unanswerable: int
+    refused_answerable: int
+    answerable: int
+
+    @property
+    def recall(self) -> float:
+        """Share of the unanswerable questions refused."""
+        return self.refused_unanswerable / self.unanswerable if self.unanswerable else float("nan")
+
+    @property
+    def false_refusals(self) -> float:
+        """Share of the answerable questions refused."""
+        return self.refused_answerable / self.answerable if self.answerable else float("nan")
+
+    @property
+    def precision(self) -> float:
+        """Share of the refusals that were right."""
+        refused = self.refused_unanswerable + self.refused_answerable
+        return self.refused_unanswerable / refused if refused else float("nan")
 
 
-def summarize(results: Sequence[CaseResult]) -> dict[str, Any]:
+def _refused_at(r: CaseResult, threshold: float) -> bool:
+    return r.confidence is None or not r.quoted or r.confidence < threshold
+
+
+def threshold_table(results: Sequence[CaseResult], thresholds: Sequence[float]) -> list[ThresholdRow]:
+    """Refusals each threshold would make, from the confidences the run recorded (exact: a reply
+    is refused when its confidence is under the threshold or it has nothing to quote)."""
+    answerable = [r for r in results if r.case.answerable]
+    unanswerable = [r for r in results if not r.case.answerable]
+    return [
+        ThresholdRow(
+            t,
+            sum(_refused_at(r, t) for r in unanswerable),
+            len(unanswerable),
+            sum(_refused_at(r, t) for r in answerable),
+            len(answerable),
+        )
+        for t in thresholds
+    ]
+
+
+def suggest_threshold(results: Sequence[CaseResult], max_false_refusals: float = MAX_FALSE_REFUSALS) -> float | None:
+    """The highest threshold that refuses at most ``max_false_refusals`` of the answerable
+    questions, midway between the two recorded confidences it separates: it refuses the most
+    unanswerable questions (and off-topic ones, which the set may not hold) that this budget
+    allows. None unless both kinds of question were scored."""
+    if not any(r.case.answerable for r in results) or all(r.case.answerable for r in results):
+        return None
+    confidences = sorted({r.confidence for r in results if r.confidence is not None})
+    candidates = [confidences[0] - 0.005] if confidences else []
+    candidates += [(a + b) / 2 for a, b in itertools.pairwise(confidences)]
+    best: float | None = None
+    for row in threshold_table(results, candidates):
+        if row.false_refusals > max_false_refusals:
+            break
+        best = row.threshold
+    return None if best is None else round(best, 3)
+
+
+def _calibration_rows(
+    results: Sequence[CaseResult], current: float | None, suggested: float | None
+) -> list[ThresholdRow]:
+    """A handful of thresholds around the suggested (else the current) one, both included."""
+    centre = suggested if suggested is not None else current
+    if centre is None:
+        return []
+    grid = {round(centre + step / 100, 2) for step in range(-4, 5, 2)}
+    grid |= {t for t in (current, suggested) if t is not None}
+    return threshold_table(results, sorted(grid))
+
+
+def summarize(results: Sequence[CaseResult], threshold: float | None = None) -> dict[str, Any]:
+    """Every metric of a scored run; ``threshold`` is the abstain threshold it ran with (shown
+    beside the suggested one in the calibration table)."""
     answerable = [r for r in results if r.case.answerable]
     unanswerable = [r for r in results if not r.case.answerable]
     summary: dict[str, Any] = {"overall": _hits(answerable)}
@@ -160,10 +248,18 @@ def summarize(results: Sequence[CaseResult]) -> dict[str, Any]:
         "precision": refused_unans / refused if refused else float("nan"),
         "recall": refused_unans / len(unanswerable) if unanswerable else float("nan"),
         "false_refusal_rate": refused_ans / len(answerable) if answerable else float("nan"),
-        "best_threshold_balanced_accuracy": _best_threshold(results),
+        "suggested_threshold": (suggested := suggest_threshold(results)),
+        "calibration": _calibration_rows(results, threshold, suggested),
     }
-    carries = [r.quote_carries_answer for r in answerable if r.quote_carries_answer is not None]
-    summary["quote_carries_answer"] = sum(carries) / len(carries) if carries else float("nan")
+    carried = [r for r in answerable if r.quote_carries_answer is not None]
+    summary["quote_carries_answer"] = _share(carried)
+    by_type: dict[str, list[CaseResult]] = defaultdict(list)
+    for r in carried:
+        by_type[f"lang={r.case.lang or '?'}"].append(r)
+        by_type[f"asks={question_type(r.case.question) or 'other'}"].append(r)
+    summary["quote_carries_by"] = {
+        k: (sum(bool(r.quote_carries_answer) for r in v), len(v)) for k, v in sorted(by_type.items())
+    }
     summary["top5_chars_mean"] = statistics.fmean(r.top5_chars for r in results) if results else 0.0
     times = sorted(r.seconds for r in results)
     if times:
@@ -187,13 +283,14 @@ def _print_summary(summary: dict[str, Any], results: Sequence[CaseResult], out: 
     m = summary["multi_all_in_top5"]
     print(f"  two-part questions with every evidence in top 5: {m[0]}/{m[1]}", file=out)
     a = summary["abstention"]
-    bal, thr = a["best_threshold_balanced_accuracy"]
     print(
         f"Abstention: precision {a['precision']:.2f}  recall {a['recall']:.2f}  "
-        f"false refusals {a['false_refusal_rate']:.2f}  (best threshold {thr:.3f} → balanced accuracy {bal:.2f})",
+        f"false refusals {a['false_refusal_rate']:.2f}",
         file=out,
     )
-    print(f"Quote carries the answer: {summary['quote_carries_answer']:.2f}", file=out)
+    _print_calibration(a["calibration"], a["suggested_threshold"], out)
+    by = "  ".join(f"{k} {c}/{n}" for k, (c, n) in summary["quote_carries_by"].items())
+    print(f"Quote carries the answer: {summary['quote_carries_answer']:.2f}  ({by})", file=out)
     print(f"Top-5 passages, mean characters: {summary['top5_chars_mean']:.0f}", file=out)
     if "latency_ms" in summary:
         lat = summary["latency_ms"]
@@ -216,7 +313,28 @@ def _print_summary(summary: dict[str, Any], results: Sequence[CaseResult], out: 
             )
 
 
-def run_eval(service: Answers, questions: Path, out_path: Path | None, out: TextIO) -> int:
+def _print_calibration(rows: Sequence[ThresholdRow], suggested: float | None, out: TextIO) -> None:
+    if not rows:
+        return
+    print("  threshold  unanswerable refused  answerable refused  precision", file=out)
+    for r in rows:
+        mark = "  ← suggested" if suggested is not None and abs(r.threshold - suggested) < 1e-9 else ""
+        print(
+            f"  {r.threshold:9.3f}  {r.refused_unanswerable:>4}/{r.unanswerable:<4} {r.recall:5.2f}"
+            f"     {r.refused_answerable:>4}/{r.answerable:<4} {r.false_refusals:5.2f}  {r.precision:9.2f}{mark}",
+            file=out,
+        )
+    if suggested is not None:
+        print(
+            f"  suggested: KOTAE_ABSTAIN_THRESHOLD={suggested:.3f} (the highest that refuses at most "
+            f"{MAX_FALSE_REFUSALS:.0%} of the answerable questions)",
+            file=out,
+        )
+
+
+def run_eval(
+    service: Answers, questions: Path, out_path: Path | None, out: TextIO, threshold: float | None = None
+) -> int:
     cases = load_cases(questions)
     results: list[CaseResult] = []
     sink = out_path.open("w", encoding="utf-8") if out_path else None
@@ -233,7 +351,7 @@ def run_eval(service: Answers, questions: Path, out_path: Path | None, out: Text
         if sink:
             sink.close()
     if results:
-        _print_summary(summarize(results), results, out)
+        _print_summary(summarize(results, threshold), results, out)
     else:
         print(f"Answered {len(cases)} questions" + (f"; results in {out_path}" if out_path else "") + ".", file=out)
     return 0

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.question_type import type_match
+from bot.context_lines import is_context
+from bot.question_type import identifiers, type_match
 from bot.retrieval import Candidate, SearchableIndex, sentence_text
 from bot.terms import coverage, term_stats, token_set
 from knowledge.passage import Passage
@@ -29,6 +30,7 @@ class QuoteParams:
     rank_penalty: float = 0.02  # per rank of the passage the sentence comes from
     min_chars: int = 40  # a shorter sentence is extended with the one after it
     min_visible: int = 10  # a quote with fewer non-space characters (a fragment: 「今」) is dropped
+    skip_context: bool = True  # breadcrumbs, URL lines, captions, column names are never quoted (bot.context_lines)
 
 
 @dataclass(frozen=True)
@@ -51,18 +53,21 @@ def select_quotes(
     tokenize: Callable[[str], list[str]],
     params: QuoteParams | None = None,
     qtype: str | None = None,
+    question: str = "",
 ) -> list[QuoteSpan]:
     """Quotes in rank order: the best sentence of the top passage, plus close runners-up.
 
     A sentence scores its cosine to the question, plus the IDF-weighted share of the question's
     terms it contains, plus a bonus when it carries the answer type ``qtype`` asks for (a place
-    for "where", a date for "when"...). Bare headings are never quoted; a short sentence is
+    for "where", a date for "when"...). Bare headings and context lines (breadcrumbs, URL lines,
+    captions, column names: :mod:`bot.context_lines`) are never quoted; a short sentence is
     extended with the one after it, and a fragment that stays under ``min_visible`` characters
     (a scrap of a sentence cut at a passage boundary: 「今」, 「融）」) is not quoted at all.
     """
     params = params or QuoteParams()
     custom = None if getattr(tokenize, "__name__", "") == "_default_tokenize" else tokenize
     stats = term_stats(index, index.passages, custom) if query_terms else None
+    asked = identifiers(question) if qtype == "name" else frozenset()
     scored: list[tuple[float, int, tuple[int, int, int]]] = []  # (score, rank, span)
     for rank, cand in enumerate(candidates[: params.from_passages]):
         passage = index.passages[cand.row]
@@ -71,11 +76,14 @@ def select_quotes(
             continue
         rows = np.asarray([s[2] for s in spans], dtype=np.int64)
         sims = np.asarray(index.sentence_vectors[rows], dtype=np.float32) @ qvec
+        before: str | None = None
         for sim, span in zip(sims, spans, strict=True):
             text = sentence_text(passage, span)
-            if is_heading(passage, text):
+            context = is_heading(passage, text) or (params.skip_context and is_context(text, before))
+            before = text
+            if context:
                 continue
-            bonus = params.type_bonus * type_match(qtype, text) - params.rank_penalty * rank
+            bonus = params.type_bonus * type_match(qtype, text, asked) - params.rank_penalty * rank
             if query_terms:
                 bonus += params.lexical_bonus * coverage(query_terms, token_set(text, custom), stats)
             scored.append((float(sim) + bonus, rank, span))

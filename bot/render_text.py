@@ -6,6 +6,7 @@ import unicodedata
 from typing import Any
 
 from bot.reply import Citation, Reply, RetrievedPassage
+from knowledge.terminal import printable
 
 __all__ = ["describe_citation", "describe_place", "render_text", "reply_to_json"]
 
@@ -69,17 +70,20 @@ def wrap_cells(text: str, width: int) -> list[str]:
 
 
 def render_text(reply: Reply, width: int = 88) -> str:
-    """Readable terminal text. Quotes are shown with whitespace folded; the JSON keeps them verbatim."""
+    """Readable terminal text. Quotes are shown with whitespace folded; the JSON keeps them verbatim.
+
+    Every line passes through :func:`~knowledge.terminal.printable`: an escape sequence or a
+    newline in a document, title or file name is shown, not obeyed."""
     lines = [reply.lead, ""]
     for q in reply.quotes:
-        body = wrap_cells(" ".join(q.text.split()), width - 6) or [""]
+        body = wrap_cells(" ".join(printable(q.text).split()), width - 6) or [""]
         lines.append(f"  [{q.citation}] " + body[0])
         lines.extend("      " + more for more in body[1:])
         lines.append("")
     if reply.citations:
         lines.append((_SOURCES if reply.answered else _CLOSEST)[reply.language] + ":")
         lines.extend(f"  [{c.n}] {describe_citation(c, reply.language)}" for c in reply.citations)
-    return "\n".join(lines).rstrip() + "\n"
+    return "\n".join(printable(line) for line in lines).rstrip() + "\n"
 
 
 def _place_json(c: Citation | RetrievedPassage) -> dict[str, Any]:

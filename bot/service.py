@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from bot.answer import Answer, AnswerIndex, AnswerParams, QueryEmbedder, answer_in_full
 from bot.reply import Reply
@@ -36,6 +36,7 @@ class AnswerService:
     ) -> None:
         self._settings = settings
         self._embedder = embedder
+        self._given_embedder = embedder is not None  # given by the caller: the only model to use
         self._params = params or params_from_settings(settings)
         self._index: AnswerIndex | None = None
         self._unloadable: str | None = None  # a published version that failed to load
@@ -76,12 +77,19 @@ class AnswerService:
                 if self._embedder is None:
                     from embeddings import load_embedder
 
-                    self._embedder = load_embedder(self._settings.model)
+                    self._embedder = load_embedder(self._settings.model, threads=self._settings.embed_threads)
                 embedder = self._embedder
         assert embedder is not None
         return embedder
 
     def _open(self) -> AnswerIndex:
+        database = self._settings.database_url
+        if database is not None:
+            from embeddings.postgres import open_database_index
+
+            found: Any = open_database_index(database.reveal(), self._settings.database_schema,
+                                             expect_embedder_id=self.embedder_id, ann=self._settings.ann)
+            return cast(AnswerIndex, found)  # vectors are fetched by row, not held in an ndarray
         from embeddings import open_index
 
         index: AnswerIndex = open_index(self._settings.index_dir, expect_embedder_id=self.embedder_id)
@@ -113,12 +121,30 @@ class AnswerService:
         full: bool = False,
         progress: bool = True,
         on_problem: Callable[[DocumentError], None] | None = None,
+        workers: int | None = None,
+        share_model: bool = True,
     ) -> Any:
-        """Bring the index up to date with the documents folder, then serve the result."""
+        """Bring the index up to date with the documents folder, then serve the result.
+
+        ``workers`` embedding processes for a large build (default: the ``build_workers``
+        setting; a server refreshing in the background passes 1 to leave the cores to questions).
+        ``share_model=False`` embeds with a model of its own, so that questions answered meanwhile
+        do not queue behind the refresh's batches on the model's lock.
+        """
         from embeddings import refresh_index
 
-        loaded = self._embedder  # a model already in memory is reused, not loaded again
+        # A model in memory is reused, not loaded again (a given one always is).
+        loaded = self._embedder if share_model or self._given_embedder else None
         factory: Any = (lambda model: loaded) if loaded is not None else None
+        database = self._settings.database_url
+        if database is not None:
+            from embeddings.postgres import refresh_database
+
+            report = refresh_database(self._settings.docs_dir, database.reveal(), self._settings.database_schema,
+                                      model=self._settings.model, chunking=self._settings.chunking, full=full,
+                                      ann=self._settings.ann, on_problem=on_problem, embedder_factory=factory)
+            self.reload_if_changed()
+            return report
         report = refresh_index(
             self._settings.docs_dir,
             self._settings.index_dir,
@@ -129,16 +155,16 @@ class AnswerService:
             on_problem=on_problem,
             embedder_factory=factory,
             ann=self._settings.ann,
+            workers=self._settings.build_workers if workers is None else workers,
+            threads=self._settings.embed_threads,
         )
         self.reload_if_changed()
         return report
 
     def reload_if_changed(self) -> bool:
         """Swap in a refreshed index if one has landed; cheap when nothing changed."""
-        from embeddings import current_version
-
         current = self._index
-        version = current_version(self._settings.index_dir)
+        version = self._published_version(current)
         if version is None or (current is not None and version == current.version):
             return False
         if current is not None and version == self._unloadable:
@@ -152,9 +178,27 @@ class AnswerService:
             self._index = fresh
         return True
 
+    def _published_version(self, current: AnswerIndex | None) -> str | None:
+        from embeddings import current_version
+
+        database = self._settings.database_url
+        if database is None:
+            return current_version(self._settings.index_dir)
+        ask = getattr(current, "serving_generation", None)
+        if callable(ask):
+            found: str | None = ask()
+            return found
+        from embeddings.postgres import current_generation
+
+        return current_generation(database.reveal(), self._settings.database_schema)
+
     # -- answering --------------------------------------------------------------------------
     def answer_in_full(self, question: str, context: Sequence[str] = ()) -> Answer:
         """``context``: earlier questions of the same conversation (see :func:`answer_in_full`)."""
+        if self._settings.database_url is not None and self._index is not None:
+            # A database index is shared by many replicas: a refresh (a deletion, say) is served
+            # from the next question on, on every replica, not after a polling interval.
+            self.reload_if_changed()
         return answer_in_full(self.index, self.embedder, question, self._params, context=context)
 
     def answer(self, question: str, context: Sequence[str] = ()) -> Reply:

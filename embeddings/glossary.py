@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from embeddings.stored import read_json
 from knowledge.chars import JAPANESE
 
 __all__ = [
@@ -209,14 +210,19 @@ def load_glossary(directory: Path) -> Glossary | None:
     """The glossary saved in ``directory``, or None when there is none (an index built without
     the dictionary) or it cannot be read (logged: English questions then use meaning alone)."""
     path = directory / GLOSSARY_FILE
-    if not path.is_file():
+    if not path.exists():
         return None
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
+        payload = read_json(path)
         glosses = payload["glosses"]
         if not isinstance(glosses, dict):
             raise TypeError("'glosses' is not an object")
         return Glossary({str(w): [str(k) for k in keys] for w, keys in glosses.items()})
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("Ignoring %s (%s); English questions are searched by meaning only.", path, exc)
+        log.warning(
+            "Ignoring %s (%s); English questions are searched by meaning only until "
+            "`kotae index --full` rebuilds it.",
+            path,
+            exc,
+        )
         return None

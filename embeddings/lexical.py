@@ -26,12 +26,14 @@ from typing import Any
 import numpy as np
 
 from embeddings.glossary import Glossary, load_glossary
+from embeddings.stored import load_npy, read_json
 from embeddings.tokenizer import tokenize
 from embeddings.vector_store import top_k
 
 __all__ = ["BM25_PARAMS", "LexicalBuilder", "LexicalIndex"]
 
 BM25_PARAMS = {"k1": 1.5, "b": 0.75, "method": "lucene"}
+PARAMS_LIMIT = 1 << 16  # params.index.json holds five numbers
 _FILES = (
     "data.csc.index.npy",
     "indices.csc.index.npy",
@@ -138,9 +140,9 @@ class LexicalIndex:
             raise FileNotFoundError(f"missing {', '.join(missing)}")
         if num_docs == 0:
             return cls(None, 0)
-        data, indices, indptr = (np.load(directory / name, mmap_mode="r", allow_pickle=False) for name in _FILES[:3])
-        params = json.loads((directory / _FILES[4]).read_text(encoding="utf-8"))
-        vocab = json.loads((directory / _FILES[3]).read_text(encoding="utf-8"))
+        data, indices, indptr = (load_npy(directory / name) for name in _FILES[:3])
+        params = read_json(directory / _FILES[4], limit=PARAMS_LIMIT)
+        vocab = read_json(directory / _FILES[3])
         if not isinstance(params, dict) or not isinstance(vocab, dict):
             raise ValueError("the BM25 parameter or vocabulary file does not hold an object")
         found = params.get("num_docs")

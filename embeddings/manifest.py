@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from embeddings.stored import read_json
 from knowledge.errors import IndexCorruptError, IndexMismatchError
 from knowledge.passage import ChunkSettings
 
@@ -34,6 +35,7 @@ __all__ = [
 # own page, not the passage's first; the manifest lists the files not indexed, with why.
 FORMAT_VERSION = 3
 REBUILD = "Run `kotae index --full` to rebuild it."
+MANIFEST_LIMIT = 1 << 30  # bytes; ~600 per document, so far beyond any real index
 
 
 @dataclass(frozen=True)
@@ -55,9 +57,15 @@ class DocInfo:
     passages: tuple[int, int] = (0, 0)
     sentences: tuple[int, int] = (0, 0)
     source_meta: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # The file's size and modification time when it was indexed: a cheap first check of whether
+    # it changed since (embeddings.staleness); None in indexes written before they were kept.
+    size: int | None = field(default=None, compare=False)
+    mtime_ns: int | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
+        stat = {} if self.size is None else {"size": self.size, "mtime_ns": self.mtime_ns}
         return {
+            **stat,
             "sha256": self.sha256,
             "title": self.title,
             "url": self.url,
@@ -128,8 +136,19 @@ def manifest_to_json(m: Manifest) -> str:
     return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
 
 
+def _reason(exc: Exception) -> str:
+    """An error's own words, without the path the message already names."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)
+
+
 def _opt_str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _opt_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _span(value: Any) -> tuple[int, int]:
@@ -143,11 +162,11 @@ def read_manifest(version_dir: Path) -> Manifest:
     """Parse and check ``manifest.json`` of one version directory."""
     path = version_dir / "manifest.json"
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = read_json(path, limit=MANIFEST_LIMIT)
     except FileNotFoundError:
         raise corrupt(version_dir, "manifest.json is missing") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise corrupt(version_dir, f"manifest.json cannot be read ({exc})") from None
+    except (OSError, ValueError) as exc:  # not a regular file, too large, not JSON, nested too deeply
+        raise corrupt(version_dir, f"manifest.json cannot be read ({_reason(exc)})") from None
     if not isinstance(raw, dict):
         raise corrupt(version_dir, "manifest.json does not hold an object")
     fmt = raw.get("format_version")
@@ -170,6 +189,8 @@ def read_manifest(version_dir: Path) -> Manifest:
                 passages=_span(d["passages"]),
                 sentences=_span(d["sentences"]),
                 source_meta={str(k): str(v) for k, v in (d.get("source_meta") or {}).items()},
+                size=_opt_int(d.get("size")),
+                mtime_ns=_opt_int(d.get("mtime_ns")),
             )
             for rel, d in raw["documents"].items()
         }

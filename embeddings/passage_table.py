@@ -10,7 +10,6 @@ validated against its document's rows and cached on first use.
 
 from __future__ import annotations
 
-import json
 import mmap
 import threading
 import zlib
@@ -21,6 +20,8 @@ from typing import Any, overload
 import numpy as np
 
 from embeddings.manifest import Manifest, corrupt
+from embeddings.stored import load_npy, parse_json
+from knowledge.files import open_regular
 from knowledge.passage import Passage
 
 __all__ = ["CACHE_ROWS", "PassageTable", "SentenceSpan", "checksum", "crc_label", "line_offsets"]
@@ -58,7 +59,7 @@ class PassageTable(Sequence[Passage]):
         self._lock = threading.Lock()
         path = vdir / name
         try:
-            with open(path, "rb") as f:
+            with open_regular(path) as f:
                 size = f.seek(0, 2)
                 self._data: bytes | mmap.mmap = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
         except FileNotFoundError:
@@ -69,7 +70,7 @@ class PassageTable(Sequence[Passage]):
         if expected is None or checksum(self._data) != expected:
             raise corrupt(vdir, f"{name} cannot be read (it does not match the checksum in manifest.json)")
         try:
-            offsets = np.load(vdir / offsets_name, mmap_mode="r", allow_pickle=False)
+            offsets = load_npy(vdir / offsets_name)
         except FileNotFoundError:
             raise corrupt(vdir, f"{offsets_name} is missing") from None
         except (OSError, ValueError, EOFError) as exc:
@@ -119,8 +120,8 @@ class PassageTable(Sequence[Passage]):
         """Row ``row``'s line of the file, parsed."""
         line = self._data[int(self._offsets[row]) : int(self._offsets[row + 1])]
         try:
-            return json.loads(line)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return parse_json(line)
+        except ValueError as exc:  # not UTF-8, not JSON, nested too deeply, a number too long
             raise corrupt(self._vdir, f"{self._name} cannot be read ({exc})") from None
 
     # -- parsing -----------------------------------------------------------------------------

@@ -18,8 +18,12 @@ Rules worth knowing:
   them again, and when that is all the news it says "up to date" and writes nothing.
 * A document that cannot be read (:class:`DocumentError`, or an I/O error while hashing) is
   reported through ``on_problem`` and in ``failed``. If the previous version had it and its rows
-  can be reused, they are kept: a transient read error does not delete knowledge. A document is
-  dropped only when its file is gone (or when a full rebuild cannot read it).
+  can be reused, they are kept when the file could not be read at all (permission denied, a
+  named pipe, …) or its bytes are unchanged: a transient read error does not delete knowledge.
+  A document whose bytes changed into something that cannot be used (emptied, truncated
+  mid-character, over a limit) is dropped and listed in ``removed`` too: its old passages quote
+  text the file no longer holds. A document is also dropped when its file is gone (or when a
+  full rebuild cannot read it).
 * An interrupted refresh (exception, Ctrl-C, crash) leaves the previous version current; its
   half-written ``.tmp`` directory is removed on the way out, or by the next run after a crash.
   The version that was current before the switch is kept (a server may still be reading it);
@@ -40,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from embeddings.batching import Progress, embed_into
-from embeddings.embedder import DefaultEmbedderFactory, Embedder, EmbedderFactory
+from embeddings.embedder import DEFAULT_THREADS, DefaultEmbedderFactory, Embedder, EmbedderFactory
 from embeddings.index import Index, _open
 from embeddings.layout import (
     SENTENCE_VECTORS,
@@ -56,6 +60,7 @@ from embeddings.layout import (
     publish_version,
 )
 from embeddings.manifest import REBUILD, DocInfo, SkippedFile, incompatibility
+from embeddings.pool import embed_pool
 from embeddings.report import RefreshReport
 from embeddings.texts import EMBEDDING_TEXT_VERSION
 from embeddings.tokenizer import TOKENIZER_VERSION
@@ -80,6 +85,7 @@ from knowledge.errors import (
     IndexMissingError,
 )
 from knowledge.passage import ChunkSettings
+from knowledge.terminal import printable
 
 __all__ = ["OnProblem", "RefreshReport", "refresh_index"]
 
@@ -98,8 +104,14 @@ def refresh_index(
     on_problem: OnProblem | None = None,
     embedder_factory: EmbedderFactory | Callable[[str], Embedder] | None = None,
     ann: bool = False,
+    workers: int = 1,
+    threads: int | None = DEFAULT_THREADS,
 ) -> RefreshReport:
     """Make the index at ``index_dir`` reflect the documents in ``docs_dir``.
+
+    ``workers > 1`` embeds a large batch of texts in that many worker processes (see
+    :mod:`embeddings.pool`; only with the default factory, which loads models by name), each
+    call using ``threads`` threads (the default factory's models too).
 
     ``ann`` adds an approximate (HNSW, ``usearch``) graph for dense search; switching it on or
     off rewrites the version without embedding anything again.
@@ -111,13 +123,18 @@ def refresh_index(
     when the model cannot be loaded.
     """
     started = time.perf_counter()
-    factory = embedder_factory if embedder_factory is not None else DefaultEmbedderFactory()
+    factory = embedder_factory if embedder_factory is not None else DefaultEmbedderFactory(threads=threads)
     index_path = Path(index_dir)
+    if not Path(docs_dir).is_dir():  # before anything is created: a typo must leave no index folder
+        import knowledge
+
+        knowledge.discover(Path(docs_dir))  # raises the ConfigError that names the setting
     make_private_dir(index_path)
     make_private_dir(index_path / VERSIONS)
     with index_lock(index_path):
         clean_leftovers(index_path)
         run = _Run(Path(docs_dir), index_path, model, chunking, factory, on_problem, progress, ann)
+        run.workers = workers
         report = run.execute(full=full)
     return dataclasses.replace(report, seconds=round(time.perf_counter() - started, 3))
 
@@ -143,6 +160,7 @@ class _Run:
         self.progress = progress
         self.failed: list[tuple[str, str]] = []
         self.skipped: dict[str, SkippedFile] = {}
+        self.workers = 1
         self._embedder: Embedder | None = None
         ident = getattr(factory, "embedder_id", None)
         self.target_id: str = ident(model) if callable(ident) else self.embedder().id
@@ -187,12 +205,12 @@ class _Run:
         hashes: dict[str, str] = {}
         for rel, source in sorted(sources.items()):
             try:
-                hashes[rel] = knowledge.file_sha256(source.path)
+                hashes[rel] = knowledge.file_sha256(source)
             except DocumentError as exc:
                 self.fail(rel, DocumentError(rel, exc.reason))
         source_meta = {rel: _meta_dict(metas.get(rel)) for rel in sources}
 
-        previous, reason = self._previous()
+        previous, reason = self._previous(full=full)
         if full:
             reason = "a full rebuild was requested"
         old_docs = previous.documents if previous is not None else {}
@@ -204,7 +222,9 @@ class _Run:
             known = self._known_failures(previous, hashes, added + changed)
             added = [rel for rel in added if rel not in known]
             changed = [rel for rel in changed if rel not in known]
-            kept += sorted(rel for rel in known if rel in old_docs)
+            # Bytes the previous version already failed on, and that differ from the rows it
+            # holds: those rows quote text the file no longer has (the drop rule above).
+            removed = sorted({*removed, *(rel for rel in known if rel in old_docs)})
 
         same_files = (
             previous is not None
@@ -233,7 +253,9 @@ class _Run:
                 if doc is not None:
                     spooled[rel] = doc
                 elif reuse and rel in old_docs:
-                    kept.append(rel)
+                    # Unreadable as it is now: keep the old rows only if the bytes are the same.
+                    (kept if hashes[rel] == old_docs[rel].sha256 else removed).append(rel)
+            removed.sort()
             added = [rel for rel in added if rel in spooled]
             changed = [rel for rel in changed if rel in spooled]
             if not reuse:
@@ -247,6 +269,7 @@ class _Run:
             if embedder is not None:
                 self._embed(embedder, spool, spooled, parts, vectors, sentence_vectors)
             stores = (vectors.store(_ranges(parts, "passages")), sentence_vectors.store(_ranges(parts, "sentences")))
+            parts = [_with_stat(part, sources.get(part.info.path)) for part in parts]
             version = self._write(parts, stores, dim, serving)
         finally:
             scratch.remove()
@@ -265,8 +288,11 @@ class _Run:
             skipped=self._skipped_list(),
         )
 
-    def _previous(self) -> tuple[Index | None, str | None]:
-        """The current version if it can be extended, else why everything is rebuilt."""
+    def _previous(self, *, full: bool = False) -> tuple[Index | None, str | None]:
+        """The current version if it can be extended, else why everything is rebuilt.
+
+        A full rebuild reads the previous version only to report what changed: whatever state
+        it is in, the rebuild goes on (it is the fix every "damaged index" message names)."""
         try:
             previous = _open(self.index_dir, None, None, for_refresh=True)
         except IndexMissingError:
@@ -276,6 +302,10 @@ class _Run:
         except IndexCorruptError as exc:
             detail = str(exc).removesuffix(" " + REBUILD)
             return None, f"the previous index could not be used: {detail}"
+        except Exception as exc:  # damage no check foresaw: a full rebuild still replaces it
+            if not full:
+                raise
+            return None, f"the previous index could not be read ({type(exc).__name__}: {exc})"
         why = incompatibility(
             previous.manifest,
             embedder_id=self.target_id,
@@ -295,7 +325,7 @@ class _Run:
             self.fail(source.rel, exc, sha256)
             return None
         large = self.progress and len(doc.text) >= PROGRESS_MIN_CHARS
-        bar = Progress(len(doc.text), enabled=large, desc=f"Chunking {source.rel}", unit="char")
+        bar = Progress(len(doc.text), enabled=large, desc=f"Chunking {printable(source.rel)}", unit="char")
         try:
             return prepare_document(spool, source.rel, doc, source_meta, chunks, knowledge.split_sentences, bar)
         finally:
@@ -379,8 +409,12 @@ class _Run:
             sentence_vectors.write_rows(target[numbers[sentences]], batch[sentences])
 
         bar = Progress(total, enabled=self.progress)
+        pooled = getattr(self.factory, "loads_by_name", False)  # workers can load the same model
         try:
-            embed_into(embedder, spool.lengths(), spool.texts, store, bar)
+            with embed_pool(self.model, self.workers if pooled else 1, texts=total,
+                            threads=getattr(self.factory, "threads", 1),
+                            local_files_only=getattr(self.factory, "local_files_only", False)) as pool:
+                embed_into(embedder, spool.lengths(), spool.texts, store, bar, pool=pool)
         finally:
             bar.close()
 
@@ -399,6 +433,14 @@ class _Run:
             raise
         prune_versions(self.index_dir, keep={version, serving or version})
         return version
+
+
+def _with_stat(part: DocPart, source: Any) -> DocPart:
+    """The entry with the file's size and mtime as discovered (for the cheap staleness check)."""
+    if source is None:
+        return part
+    info = dataclasses.replace(part.info, size=source.size, mtime_ns=source.mtime_ns)
+    return dataclasses.replace(part, info=info)
 
 
 def _ranges(parts: Sequence[DocPart], kind: str) -> dict[str, tuple[int, int]]:

@@ -17,7 +17,8 @@ class RefreshReport:
     version already current). ``rebuilt_reason`` says why every document was re-embedded
     (first build, other model or chunking, ``--full``, damaged previous index), else None.
     ``failed`` lists documents that could not be read, with the reason; those that were in
-    the previous version are still in the index (see :func:`~embeddings.refresh.refresh_index`).
+    the previous version are still in the index unless their bytes changed, in which case they
+    are also in ``removed`` (see :func:`~embeddings.refresh.refresh_index`).
     ``skipped`` lists every file of the folder that is not indexed (those of ``failed``, files of
     other types, links not followed …) with its category, by path.
     """

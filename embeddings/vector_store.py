@@ -14,6 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
+from embeddings.stored import load_npy
+
 __all__ = ["NumpyVectorStore", "VectorStore", "scores_of", "top_k"]
 
 
@@ -178,7 +180,7 @@ class NumpyVectorStore:
 
         Raises ``ValueError``/``OSError`` when the file is damaged or does not fit ``ranges``.
         """
-        matrix = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+        matrix = load_npy(path, mmap=mmap)
         if matrix.ndim != 2:
             raise ValueError(f"expected a 2-dimensional matrix, found shape {matrix.shape}")
         store = cls(int(matrix.shape[1]), dtype=str(matrix.dtype))

@@ -5,6 +5,9 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
+from knowledge import limits
+from knowledge.lines import count_breaks
+
 __all__ = ["Document", "Heading"]
 
 
@@ -61,7 +64,7 @@ class Document:
     def line_at(self, offset: int) -> int:
         """1-based source line number of the character at ``offset``."""
         if not self.line_starts:
-            return self.text.count("\n", 0, offset) + 1
+            return count_breaks(self.text, 0, offset) + 1
         i = bisect.bisect_right(self.line_starts, offset) - 1
         i = max(i, 0)
         return self.line_numbers[i] if self.line_numbers else i + 1
@@ -73,7 +76,10 @@ class Document:
         return max(bisect.bisect_right(self.page_starts, offset), 1)
 
     def section_at(self, offset: int) -> tuple[str, ...]:
-        """Titles of the headings enclosing ``offset``, outermost first."""
+        """Titles of the headings enclosing ``offset``, outermost first.
+
+        Each is cut to :data:`knowledge.limits.MAX_HEADING_CHARS` (a 300,000-character heading
+        would otherwise be copied into every passage and every text that is embedded)."""
         path: list[tuple[int, str]] = []
         for h in self.headings:
             if h.start > offset:
@@ -81,4 +87,4 @@ class Document:
             while path and path[-1][0] >= h.level:
                 path.pop()
             path.append((h.level, h.title))
-        return tuple(title for _, title in path)
+        return tuple(limits.capped(title) for _, title in path)

@@ -25,7 +25,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from knowledge import limits
 from knowledge.document import Heading
+from knowledge.errors import DocumentError
 
 if TYPE_CHECKING:
     from bs4.element import Tag
@@ -142,8 +144,62 @@ def _newlines_in(tag: Tag) -> int:
     return sum(str(d).count("\n") for d in tag.descendants if isinstance(d, NavigableString))
 
 
-def extract_html(source: str) -> HtmlText:
-    """Extract the visible text of ``source`` (a decoded HTML page)."""
+_VOID = frozenset(
+    {
+        *("area", "base", "basefont", "bgsound", "br", "col", "command", "embed", "frame"),
+        *("hr", "image", "img", "input", "isindex", "keygen", "link", "menuitem", "meta"),
+        *("nextid", "param", "source", "spacer", "track", "wbr"),
+    }
+)
+
+
+def nesting_depth(source: str, stop_above: int) -> int:
+    """How deep elements nest in ``source``, as BeautifulSoup's ``html.parser`` nests them (an
+    end tag closes the innermost open element of its name and those inside it; void elements
+    never open). Counting stops once the depth passes ``stop_above``. Linear in the page."""
+    from html.parser import HTMLParser
+
+    class Counter(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=False)
+            self.stack: list[str] = []
+            self.open: dict[str, int] = {}
+            self.deepest = 0
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            if tag in _VOID:
+                return
+            self.stack.append(tag)
+            self.open[tag] = self.open.get(tag, 0) + 1
+            self.deepest = max(self.deepest, len(self.stack))
+
+        def handle_endtag(self, tag: str) -> None:
+            if not self.open.get(tag):
+                return
+            while self.stack:
+                name = self.stack.pop()
+                self.open[name] -= 1
+                if name == tag:
+                    return
+
+    counter = Counter()
+    step = 65536
+    for at in range(0, len(source), step):
+        counter.feed(source[at : at + step])
+        if counter.deepest > stop_above:
+            break
+    else:
+        counter.close()
+    return counter.deepest
+
+
+def extract_html(source: str, path: str = "") -> HtmlText:
+    """Extract the visible text of ``source`` (a decoded HTML page, the file ``path``).
+
+    :class:`DocumentError` if elements nest deeper than :data:`knowledge.limits.MAX_HTML_DEPTH`:
+    BeautifulSoup's time grows faster than the square of the depth (100,000 nested ``<div>``
+    took half an hour), real pages nest a few dozen levels.
+    """
     # imported here: BeautifulSoup is slow to import and only HTML folders need it
     from bs4 import BeautifulSoup
     from bs4.element import NavigableString, PreformattedString, Tag
@@ -151,6 +207,10 @@ def extract_html(source: str) -> HtmlText:
     def is_pre(node: object) -> bool:
         return isinstance(node, Tag) and node.name.lower() == "pre"
 
+    if nesting_depth(source, limits.MAX_HTML_DEPTH) > limits.MAX_HTML_DEPTH:
+        raise DocumentError(
+            path, limits.over_limit("the nesting of its elements", limits.MAX_HTML_DEPTH, "levels")
+        )
     source = source.replace("\r\n", "\n").replace("\r", "\n")
     soup = BeautifulSoup(source, "html.parser")
     title_tag = soup.find("title")

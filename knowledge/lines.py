@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["Line", "iter_lines", "line_starts"]
+__all__ = ["Line", "count_breaks", "iter_lines", "line_starts"]
 
 _BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -27,6 +27,18 @@ class Line:
 def line_starts(text: str) -> tuple[int, ...]:
     """Offset of the first character of every line (the first is always 0)."""
     return (0, *(m.end() for m in _BREAK.finditer(text)))
+
+
+def count_breaks(text: str, start: int, end: int) -> int:
+    """How many lines begin in ``text`` after offset ``start``, up to and including ``end``.
+
+    The line of the character at ``end`` is the line of the character at ``start`` plus this
+    number — the one line rule of :func:`line_starts`, for any slice (a ``\\r\\n`` cut in two
+    by ``end`` is still one break, counted once both its characters are passed).
+    """
+    if end <= start:
+        return 0
+    return sum(1 for m in _BREAK.finditer(text, max(start - 1, 0), end + 1) if start < m.end() <= end)
 
 
 def iter_lines(text: str, start: int = 0, end: int | None = None) -> Iterator[Line]:

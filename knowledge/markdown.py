@@ -17,6 +17,7 @@ import yaml
 from knowledge.document import Heading
 from knowledge.lines import iter_lines
 from knowledge.metadata import DocMeta
+from knowledge.yamltext import YamlProblem, load_yaml
 
 __all__ = ["FrontMatter", "first_h1", "front_matter", "markdown_headings"]
 
@@ -53,8 +54,8 @@ def front_matter(text: str) -> FrontMatter:
         if _CLOSE.fullmatch(text[line.start : line.end]):
             block = text[first.next : line.start]
             try:
-                data = yaml.safe_load(block)
-            except yaml.YAMLError:
+                data = load_yaml(block)
+            except (yaml.YAMLError, YamlProblem):
                 return FrontMatter()
             if not isinstance(data, dict):
                 return FrontMatter()

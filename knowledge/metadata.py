@@ -20,7 +20,11 @@ from pathlib import Path
 
 import yaml
 
+from knowledge import limits
+from knowledge.confined import OutsideFolderError, read_inside
 from knowledge.errors import DocumentError
+from knowledge.files import FileTooLargeError, NotRegularFileError
+from knowledge.yamltext import YamlProblem, load_yaml
 
 __all__ = ["METADATA_FILENAME", "DocMeta", "load_metadata"]
 
@@ -82,21 +86,41 @@ def load_metadata(docs_dir: Path) -> dict[str, DocMeta]:
     """Read ``docs_dir/kotae-metadata.yaml``; an empty mapping when there is none.
 
     Raises :class:`DocumentError` (path ``kotae-metadata.yaml``) when the file cannot be read
-    or is not a mapping of relative paths to ``title``/``url``/``date``/``attribution``.
+    or is not a mapping of relative paths to ``title``/``url``/``date``/``attribution``. It is
+    read only if it is a regular file inside ``docs_dir`` (a link may lead to one) of at most
+    :data:`knowledge.limits.MAX_METADATA_BYTES`, nested at most
+    :data:`knowledge.limits.MAX_YAML_DEPTH` levels.
     """
     path = Path(docs_dir) / METADATA_FILENAME
     try:
-        raw = path.read_bytes()
+        raw = read_inside(path, docs_dir, limit=limits.MAX_METADATA_BYTES)
     except FileNotFoundError:
         return {}
+    except OutsideFolderError as exc:
+        raise DocumentError(
+            METADATA_FILENAME,
+            "is a symbolic link to a place outside the documents folder and is not followed; "
+            "copy the file into the folder instead",
+        ) from exc
+    except NotRegularFileError as exc:
+        raise DocumentError(
+            METADATA_FILENAME, f"is a {exc.kind}, not a regular file; replace it with a YAML file"
+        ) from exc
+    except FileTooLargeError as exc:
+        raise DocumentError(
+            METADATA_FILENAME,
+            f"is larger than the limit of {exc.limit:,} bytes; keep only the entries you need",
+        ) from exc
     except OSError as exc:
         raise DocumentError(
             METADATA_FILENAME, f"cannot be read ({exc.strerror}); check its permissions"
         ) from exc
     try:
-        data = yaml.safe_load(raw.decode("utf-8-sig"))
+        data = load_yaml(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise DocumentError(METADATA_FILENAME, "is not UTF-8; re-save it as UTF-8") from exc
+    except YamlProblem as exc:
+        raise DocumentError(METADATA_FILENAME, exc.reason) from exc
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}" if where is not None else ""

@@ -23,6 +23,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import PurePosixPath
 
+from knowledge import limits
+from knowledge.confined import read_inside
 from knowledge.decoding import decode_text
 from knowledge.document import Document
 from knowledge.errors import EMPTY, UNSUPPORTED, DocumentError
@@ -51,7 +53,7 @@ KIND_BY_EXTENSION = {
 def _first(*candidates: str | None) -> str | None:
     for c in candidates:
         if c and c.strip():
-            return c.strip()
+            return limits.capped(c.strip())
     return None
 
 
@@ -66,7 +68,7 @@ def read_document(source: SourceFile, meta: DocMeta | None = None) -> Document:
     if kind is None:
         raise DocumentError(rel, unsupported_reason(rel), UNSUPPORTED)
     try:
-        raw = source.path.read_bytes()
+        raw = read_inside(source.path, source.root, limit=limits.MAX_DOCUMENT_BYTES)
     except OSError as exc:
         raise DocumentError(rel, os_error_reason(exc)) from exc
     meta = meta or DocMeta()
@@ -117,7 +119,7 @@ def read_document(source: SourceFile, meta: DocMeta | None = None) -> Document:
     if kind == "html":
         decoded = decode_text(raw, rel, declared=declared_charset(raw))
         del raw
-        page = extract_html(decoded.text)
+        page = extract_html(decoded.text, path=rel)
         if not page.text.strip():
             raise DocumentError(rel, "has no visible text; check that it is the right page", EMPTY)
         return Document(

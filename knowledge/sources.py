@@ -9,13 +9,15 @@ under its direct path. Skipped links are reported through ``on_problem``.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from knowledge import limits
+from knowledge.confined import FileMovedError, OutsideFolderError, sha256_inside
 from knowledge.errors import UNREADABLE, UNSUPPORTED, ConfigError, DocumentError
+from knowledge.files import FileTooLargeError, NotRegularFileError
 from knowledge.metadata import METADATA_FILENAME
 
 __all__ = [
@@ -39,7 +41,10 @@ _SAVE_AS = {
 
 ProblemHandler = Callable[[DocumentError], None]
 
-_HASH_BLOCK = 1 << 20
+_OUTSIDE = (
+    "is a symbolic link to a place outside the documents folder and is not followed; "
+    "copy the file into the folder instead"
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,11 @@ class SourceFile:
     size: int
     mtime_ns: int
 
+    @property
+    def root(self) -> Path:
+        """The documents folder this file was found in (as it was named, not resolved)."""
+        return self.path.parents[self.rel.count("/")]
+
 
 def os_error_reason(exc: OSError) -> str:
     """A sentence for an ``OSError`` raised while reading a document."""
@@ -60,6 +70,14 @@ def os_error_reason(exc: OSError) -> str:
         return "permission denied; make the file readable by the user that runs Kotae"
     if isinstance(exc, IsADirectoryError):
         return "is a folder, not a file; rename it so it does not end in a document extension"
+    if isinstance(exc, NotRegularFileError):
+        return f"is a {exc.kind}, not a regular file; replace it with the file itself or remove it"
+    if isinstance(exc, FileTooLargeError):
+        return limits.over_limit("its size", exc.limit, "bytes")
+    if isinstance(exc, OutsideFolderError):
+        return _OUTSIDE
+    if isinstance(exc, FileMovedError):
+        return "was replaced while it was being read; run the refresh again"
     return f"cannot be read ({exc.strerror or exc}); check the file and its disk"
 
 
@@ -72,16 +90,30 @@ def unsupported_reason(rel: str) -> str:
     return f"{what} not read (Kotae reads .txt .md .html .pdf .docx .pptx .xlsx); convert it or ignore this"
 
 
-def file_sha256(path: Path | str) -> str:
-    """SHA-256 of the raw bytes of ``path``, read in blocks (hex digest)."""
-    digest = hashlib.sha256()
+def file_sha256(source: SourceFile | Path | str) -> str:
+    """SHA-256 of the raw bytes of a document, read in blocks (hex digest).
+
+    A :class:`SourceFile` is read only if it still is a regular file inside its folder
+    (:mod:`knowledge.confined`) and at most :data:`knowledge.limits.MAX_DOCUMENT_BYTES` long.
+    """
+    path, root = (source.path, source.root) if isinstance(source, SourceFile) else (Path(source), Path("/"))
     try:
-        with open(path, "rb") as fh:
-            while block := fh.read(_HASH_BLOCK):
-                digest.update(block)
+        return sha256_inside(path, root, limit=limits.MAX_DOCUMENT_BYTES)
     except OSError as exc:
         raise DocumentError(str(path), os_error_reason(exc)) from exc
-    return digest.hexdigest()
+
+
+def _printable(rel: str) -> str:
+    """``rel`` as valid text: bytes that are not UTF-8 shown as ``\\xe9``."""
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _bad_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 class _Walk:
@@ -100,35 +132,57 @@ class _Walk:
         if self.on_problem is not None:
             self.on_problem(DocumentError(rel, reason, category))
 
-    def walk(self, directory: str, prefix: str) -> None:
-        """List ``directory`` (reached as ``prefix``), recursing into real subfolders."""
-        try:
-            with os.scandir(directory) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError as exc:
-            self.report(prefix.rstrip("/") or ".", f"folder skipped: {os_error_reason(exc)}")
-            return
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            rel = prefix + entry.name
-            if entry.is_symlink():
-                self.links.append((entry, rel))
-            elif entry.is_dir(follow_symlinks=False):
-                real = Path(entry.path).resolve()
-                if real not in self.seen_dirs:
-                    self.seen_dirs.add(real)
-                    self.walk(entry.path, rel + "/")
-            elif entry.is_file(follow_symlinks=False):
-                self.add_file(entry, rel)
+    def walk(self, directory: str, prefix: str, real_dir: Path) -> None:
+        """List ``directory`` (reached as ``prefix``, resolved ``real_dir``) and its real
+        subfolders, depth first.
 
-    def add_file(self, entry: os.DirEntry[str], rel: str) -> None:
+        Iterative, and a real entry's resolved path is its folder's plus its name: a tree
+        thousands of folders deep costs neither Python's recursion limit nor a resolution of
+        every path component for every folder.
+        """
+        pending = [(directory, prefix, real_dir)]
+        while pending:
+            folder, at, real_folder = pending.pop()
+            try:
+                with os.scandir(folder) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError as exc:
+                self.report(at.rstrip("/") or ".", f"folder skipped: {os_error_reason(exc)}")
+                continue
+            below: list[tuple[str, str, Path]] = []
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                rel = at + entry.name
+                if _bad_name(entry.name):
+                    self.bad_name(entry, rel)
+                elif entry.is_symlink():
+                    self.links.append((entry, rel))
+                elif entry.is_dir(follow_symlinks=False):
+                    real = real_folder / entry.name
+                    if real not in self.seen_dirs:
+                        self.seen_dirs.add(real)
+                        below.append((entry.path, rel + "/", real))
+                elif entry.is_file(follow_symlinks=False):
+                    self.add_file(entry, rel, real_folder / entry.name)
+            pending.extend(reversed(below))
+
+    def bad_name(self, entry: os.DirEntry[str], rel: str) -> None:
+        """A name that is not valid UTF-8 cannot be cited or stored: report it, skip it."""
+        is_dir = entry.is_dir(follow_symlinks=False)
+        what = "folder" if is_dir else "file"
+        self.report(
+            _printable(rel),
+            f"{what} skipped: its name is not valid UTF-8; rename it (for example with "
+            "`convmv -f latin1 -t utf8`) so that it can be cited",
+        )
+
+    def add_file(self, entry: os.DirEntry[str], rel: str, real: Path) -> None:
         if rel == METADATA_FILENAME:
             return
         if Path(entry.name).suffix.lower() not in SUPPORTED_EXTENSIONS:
             self.report(rel, unsupported_reason(rel), UNSUPPORTED)
             return
-        real = Path(entry.path).resolve()
         if real in self.seen_files:
             self.report(rel, f"is the same file as {self.seen_files[real]!r}; listed once")
             return
@@ -150,20 +204,16 @@ class _Walk:
                 self.report(rel, "is a broken symbolic link or a link loop; fix or remove it")
                 continue
             if not target.is_relative_to(self.real_root):
-                self.report(
-                    rel,
-                    "is a symbolic link to a place outside the documents folder and is not "
-                    "followed; copy the file into the folder instead",
-                )
+                self.report(rel, _OUTSIDE)
                 continue
             if target.is_dir():
                 if target in self.seen_dirs:
                     self.report(rel, "links to a folder that is already included; skipped")
                     continue
                 self.seen_dirs.add(target)
-                self.walk(entry.path, rel + "/")
+                self.walk(entry.path, rel + "/", target)
             elif target.is_file():
-                self.add_file(entry, rel)
+                self.add_file(entry, rel, target)
 
 
 def discover(docs_dir: Path, on_problem: ProblemHandler | None = None) -> list[SourceFile]:
@@ -181,6 +231,6 @@ def discover(docs_dir: Path, on_problem: ProblemHandler | None = None) -> list[S
             "point the docs_dir setting (KOTAE_DOCS) at a folder of .txt/.md/.html/.pdf/.docx/.pptx/.xlsx files"
         )
     walk = _Walk(root.absolute(), on_problem)
-    walk.walk(str(walk.root), "")
+    walk.walk(str(walk.root), "", walk.real_root)
     walk.follow_links()
     return sorted(walk.found, key=lambda s: s.rel)

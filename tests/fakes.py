@@ -74,9 +74,12 @@ class FakeEmbedderFactory:
     """Makes :class:`FakeEmbedder` s. A model name starting with ``fake:`` is the id, any
     other name gives ``fake:v1``; ``embedder_id`` tells the id without making anything."""
 
-    def __init__(self, dim: int = FAKE_DIM, before_batch: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self, dim: int = FAKE_DIM, before_batch: Callable[[int], None] | None = None, threads: int | None = None
+    ) -> None:
         self.dim = dim
         self.before_batch = before_batch
+        self.threads = threads  # as the real factory takes it; vectors do not depend on it
         self.made: list[FakeEmbedder] = []
 
     def embedder_id(self, model: str) -> str:

@@ -16,7 +16,7 @@ __all__ = ["add_serve_parser", "run_serve"]
 
 # Settings every command shares (shown by their flags); the rest are the bot's.
 _NOT_SERVE = frozenset({"docs_dir", "index_dir", "data_dir", "model", "chunk_chars", "chunk_overlap",
-                        "ann", "top_k", "abstain_threshold"})
+                        "ann", "top_k", "abstain_threshold", "threads", "build_workers", "ask_refresh"})
 
 
 def _epilog() -> str:
@@ -40,7 +40,8 @@ def add_serve_parser(subparsers: Any) -> None:
     serve = subparsers.add_parser(
         "serve", help="run the Slack bot (Socket Mode, HTTP Events API, or --local)",
         description="Answer questions in Slack: mentions, DMs, thread follow-ups, /ask and the "
-                    "AI-app panel. Loads the index once and picks up a refreshed index by itself.",
+                    "AI-app panel. Loads the index once, watches the documents folder and "
+                    "refreshes the index by itself.",
         epilog=_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--http", action="store_true",
@@ -49,6 +50,12 @@ def add_serve_parser(subparsers: Any) -> None:
                        help="HTTP bind address [KOTAE_HTTP_HOST; default 127.0.0.1]")
     serve.add_argument("--port", type=int, metavar="PORT",
                        help="HTTP port [KOTAE_HTTP_PORT; default 3000]")
+    serve.add_argument("--no-watch", dest="watch", action="store_false", default=None,
+                       help="do not watch the documents folder for changes [KOTAE_WATCH; default: watch "
+                            "and refresh the index by itself]")
+    serve.add_argument("--refresh-interval", type=float, dest="refresh_interval", metavar="SECONDS",
+                       help="also check the documents folder every SECONDS, for network shares "
+                            "[KOTAE_REFRESH_INTERVAL; default 0 = on change events only]")
     serve.add_argument("--local", action="store_true",
                        help="start a local Slack stand-in and a prompt: type questions, see the "
                             "exact Block Kit JSON and a readable rendering")
@@ -74,7 +81,9 @@ def run_serve(args: argparse.Namespace, settings: Settings, service: Any = None)
     if args.local:
         from bot.slack.local import run_local
 
-        return run_local(settings, service or _service(settings), sys.stdin, sys.stdout)
+        service = service or _service(settings)
+        with _fresh(service, logger):
+            return run_local(settings, service, sys.stdin, sys.stdout)
 
     socket_mode = settings.slack_app_token is not None and not args.http
     settings.require_bot_token()
@@ -103,7 +112,8 @@ def run_serve(args: argparse.Namespace, settings: Settings, service: Any = None)
         handler = socket_mode_handler(app, app_token, logger=logger)
         explained("SLACK_APP_TOKEN", "apps.connections.open", client, handler.connect)
         print("Kotae: connected; answering questions.", file=sys.stderr)
-        threading.Event().wait()  # the handler's threads serve until Ctrl-C
+        with _fresh(service, logger):
+            threading.Event().wait()  # the handler's threads serve until Ctrl-C
         return 0
 
     from bot.slack.serving import HttpServer
@@ -118,6 +128,15 @@ def run_serve(args: argparse.Namespace, settings: Settings, service: Any = None)
             "another with --port/KOTAE_HTTP_PORT or --host/KOTAE_HTTP_HOST."
         ) from None
     print(f"Kotae: Events API at {server.url} (Ctrl-C to stop)", file=sys.stderr)
-    with contextlib.suppress(KeyboardInterrupt):
+    with _fresh(service, logger), contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
     return 0
+
+
+def _fresh(service: Any, logger: logging.Logger) -> Any:
+    """Keep the index fresh while serving (KOTAE_WATCH), when ``service`` is a real one."""
+    if not hasattr(service, "settings") or not hasattr(service, "refresh"):
+        return contextlib.nullcontext()
+    from bot.watch import watching
+
+    return watching(service, logger)

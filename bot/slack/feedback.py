@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from embeddings.layout import make_private_dir
+
 __all__ = ["FeedbackEntry", "FeedbackLog", "parse_feedback_value"]
 
 
@@ -40,7 +42,8 @@ def now_utc() -> str:
 
 
 class FeedbackLog:
-    """Appends one JSON object per line; creates the file with mode 0o600."""
+    """Appends one JSON object per line; creates the file with mode 0o600 and any missing
+    folder above it with mode 0o700."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -49,7 +52,7 @@ class FeedbackLog:
     def record(self, entry: FeedbackEntry) -> None:
         line = json.dumps(asdict(entry), ensure_ascii=False) + "\n"
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(self.path.parent)  # 0700 like the index folders, whatever the umask
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 os.write(fd, line.encode("utf-8"))

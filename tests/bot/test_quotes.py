@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from bot.question_type import answer_types, question_type, type_match
+from bot.question_type import answer_types, identifiers, question_type, type_match
 from bot.quotes import QuoteParams, is_heading, select_quotes
 from bot.retrieval import Candidate
 from bot.terms import TermStats, coverage
@@ -97,3 +97,20 @@ def test_a_fragment_cut_at_the_passage_end_is_never_quoted():
     assert [text[q.start : q.end] for q in quotes] == ["会議はアラブ首長国連邦・ドバイで開催された。"]
     kept = select_quotes(index, [cand], qvec, set(), lambda t: [], replace(params, min_visible=0))
     assert [text[q.start : q.end] for q in kept] == [text]  # the fragment, merged with its neighbour
+
+
+def test_questions_about_a_named_thing_want_a_new_identifier():
+    assert question_type("パスワードのエージング情報を管理するコマンドは？") == "name"
+    assert question_type("ITP のバグレポートってどの疑似パッケージに送るの？") == "name"
+    assert question_type("Which package provides lsdiff?") == "name"
+    assert question_type("日本方式の特徴は？") is None
+    assert question_type("ファイルはいくつある？") == "count"  # a count first
+    asked = identifiers("chroot 環境でビルドして FTBFS バグを避けるのに使うパッケージは？")
+    assert asked == {"chroot"}
+    names = "pbuilder - このパッケージには chroot 環境の作成や保守に使用されるプログラムが含まれます。"
+    repeats = "この chroot 環境下でビルドすることで FTBFS バグを回避することができます。"
+    assert type_match("name", names, asked) == 1.0
+    assert type_match("name", repeats, asked) == 0.0  # only the question's own identifier
+    assert type_match("name", repeats) == 1.0  # without the question, any identifier counts
+    assert "name" in answer_types('設定は "/etc/hostname" にある')
+    assert "name" not in answer_types("会議は開催された。")

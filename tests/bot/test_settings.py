@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,32 @@ def test_paths_expand_user(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
     s = Settings.load({"index_dir": "~/idx"}, env={})
     assert s.index_dir == Path(tmp_path) / "idx"
+
+
+def test_thread_watch_and_refresh_settings(tmp_path):
+    env = {"KOTAE_DATA_DIR": str(tmp_path)}
+    s = Settings.load(env=env)
+    assert (s.threads, s.embed_threads, s.watch, s.refresh_interval, s.ask_refresh) == (1, 1, True, 0.0, None)
+    assert s.build_workers == max(1, min(4, os.cpu_count() or 1))
+    s = Settings.load(env={**env, "KOTAE_THREADS": "0", "KOTAE_BUILD_WORKERS": "3", "KOTAE_WATCH": "false",
+                           "KOTAE_REFRESH_INTERVAL": "30", "KOTAE_ASK_REFRESH": "no"})
+    assert (s.threads, s.embed_threads, s.build_workers, s.watch, s.refresh_interval, s.ask_refresh) == (
+        0, None, 3, False, 30.0, False)
+    flags = {"threads": 2, "ask_refresh": True}
+    s = Settings.load(flags, env={**env, "KOTAE_THREADS": "4", "KOTAE_ASK_REFRESH": "auto"})
+    assert (s.threads, s.ask_refresh) == (2, True)
+    assert Settings.load(env={**env, "KOTAE_ASK_REFRESH": "auto"}).ask_refresh is None
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"KOTAE_THREADS": "-1"}, "KOTAE_THREADS"),
+        ({"KOTAE_BUILD_WORKERS": "0"}, "KOTAE_BUILD_WORKERS"),
+        ({"KOTAE_REFRESH_INTERVAL": "-5"}, "KOTAE_REFRESH_INTERVAL"),
+        ({"KOTAE_ASK_REFRESH": "maybe"}, "KOTAE_ASK_REFRESH"),
+    ],
+)
+def test_bad_thread_and_refresh_values_name_the_variable(tmp_path, env, needle):
+    with pytest.raises(ConfigError, match=needle):
+        Settings.load(env={"KOTAE_DATA_DIR": str(tmp_path), **env})

@@ -137,7 +137,9 @@ def test_model_chunking_or_full_rebuilds_everything(built, docs_dir, index_dir, 
     assert build(docs_dir, index_dir, factory, **same_settings).nothing_changed
 
 
-def test_unreadable_document_keeps_its_previous_version(docs_dir, index_dir, factory):
+def test_a_document_changed_into_an_unusable_one_is_dropped(docs_dir, index_dir, factory):
+    """Its bytes changed, so its old passages quote text the file no longer holds (issue #17);
+    a document that cannot be opened at all keeps its rows (tests/reliability)."""
     write_docs(docs_dir, {"page.html": "<html><body><h1>会議</h1><p>ドバイで会議があった。</p></body></html>"})
     build(docs_dir, index_dir, factory)
     (docs_dir / "page.html").write_text("<html><body></body></html>", encoding="utf-8")
@@ -149,10 +151,10 @@ def test_unreadable_document_keeps_its_previous_version(docs_dir, index_dir, fac
     assert "no visible text" in report.failed[0][1]
     assert [p.path for p in problems] == ["page.html"]
     assert report.changed == ["itu.txt"]
+    assert report.removed == ["page.html"]  # the report says what was dropped
     index = open_index(index_dir)
-    assert "page.html" in index.documents  # kept, still citable
-    assert index.passages[index.search_lexical("ドバイ 会議", 1)[0][0]].doc_path == "page.html"
-    # a full rebuild cannot reuse the old rows: the unreadable document is dropped
+    assert "page.html" not in index.documents
+    assert all(p.doc_path != "page.html" for p in index.passages)
     report = build(docs_dir, index_dir, factory, full=True)
     assert [rel for rel, _ in report.failed] == ["page.html"]
     assert "page.html" not in open_index(index_dir).documents

@@ -112,10 +112,14 @@ def test_permission_errors_map_to_a_helpful_reason(tmp_path, monkeypatch):
     # Runs even as root: the OS error is raised at the edge where the file is opened.
     src = source_for(tmp_path, "secret.txt", "本文。".encode())
 
-    def refuse(self):
-        raise PermissionError(13, "Permission denied", str(self))
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    def refuse(path, *args, **kwargs):
+        if os.fspath(path).endswith("secret.txt"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
     with pytest.raises(DocumentError, match="permission denied; make the file readable"):
         read_document(src)
 

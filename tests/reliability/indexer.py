@@ -112,7 +112,7 @@ def _install_markers(batch_delay: float, dim: int) -> None:
             time.sleep(batch_delay)
 
     class Factory(FakeEmbedderFactory):
-        def __init__(self) -> None:
+        def __init__(self, **_options: Any) -> None:  # the real factory's options (threads)
             super().__init__(dim=dim, before_batch=before_batch)
 
     refresh.DefaultEmbedderFactory = Factory  # type: ignore[misc, assignment]
@@ -132,7 +132,8 @@ def _install_markers(batch_delay: float, dim: int) -> None:
         setattr(module, name, wrapped)
 
     wrap(knowledge, "discover", "read:discover")
-    wrap(knowledge, "file_sha256", lambda path, *a: f"read:hash {Path(path).name}", after=False)
+    wrap(knowledge, "file_sha256", lambda source, *a: f"read:hash {Path(getattr(source, 'path', source)).name}",
+         after=False)
     wrap(knowledge, "read_document", lambda source, *a: f"read:document {source.rel}")
     wrap(writer, "finalise_tree", "write:fsync")
     wrap(refresh, "prune_versions", "swap:prune")

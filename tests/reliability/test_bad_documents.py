@@ -128,16 +128,16 @@ def test_invalid_byte_sequences_are_refused_or_decoded_without_mojibake(tmp_path
 
 
 def test_unreadable_file_is_reported_and_the_rest_indexed(tmp_path, monkeypatch):
-    """Root reads everything whatever the mode bits, so EACCES is simulated at the read."""
+    """Root reads everything whatever the mode bits, so EACCES is simulated at the open."""
     docs = write_tree(tmp_path / "docs", {"a.txt": "資料A\n\n読める文書。\n", "locked.txt": "秘密\n\n読めない。\n"})
-    real = Path.read_bytes
+    real = os.open
 
-    def read_bytes(self):
-        if self.name == "locked.txt":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+    def refuse(path, *args, **kwargs):
+        if os.fspath(path).endswith("locked.txt"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", refuse)
     report = build(docs, tmp_path / "index", FakeEmbedderFactory())
     assert report.failed == [("locked.txt", "permission denied; make the file readable by the user that runs Kotae")]
     assert set(open_index(tmp_path / "index").documents) == {"a.txt"}
