@@ -18,7 +18,7 @@ from typing import Any
 
 NAMES = [
     "build", "threads", "batch", "refresh", "cold", "warm", "search", "ann", "lexical", "glossary", "load", "slack",
-    "pgstore", "pgworkers",
+    "pgstore", "pgworkers", "realdocs",
 ]
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"

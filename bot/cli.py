@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 from bot.settings import SETTINGS_HELP, Settings
-from knowledge.errors import ConfigError, DocumentError, KotaeError
+from knowledge.errors import SKIP_CATEGORIES, UNSUPPORTED, ConfigError, DocumentError, KotaeError
 from knowledge.terminal import json_for_terminal, printable
 
 __all__ = ["build_parser", "main"]
@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument(
         "--kb", metavar="NAME", help="with a channels file: only this knowledge base (default: every one)"
     )
+    index.add_argument(
+        "--json", action="store_true", help="print what was done as a JSON object (every file not indexed, with why)"
+    )
     _common(index)
 
     worker = sub.add_parser(
@@ -219,8 +222,46 @@ def _emit(text: str) -> None:
         raise _OutputClosed from None
 
 
-def _report_problem(problem: DocumentError) -> None:
-    _say(f"kotae: skipped {problem.path}: {problem.reason}")
+def _problem_printer(verbose: bool) -> Any:
+    """Each file skipped, as it is met; files of other types only with ``-v`` (the summary counts them)."""
+
+    def report(problem: DocumentError) -> None:
+        if verbose or problem.category != UNSUPPORTED:
+            _say(f"kotae: skipped {problem.path}: {problem.reason}")
+
+    return report
+
+
+def _print_skipped(report: Any, out: Any) -> None:
+    """One line per reason a file is not indexed: how many, and the first few names."""
+    by_category: dict[str, list[str]] = {}
+    for s in report.skipped:
+        by_category.setdefault(s.category, []).append(s.path)
+    if not by_category:
+        return
+    print(f"Not indexed: {len(report.skipped)} file{'s' if len(report.skipped) != 1 else ''}", file=out)
+    order = [c for c in SKIP_CATEGORIES if c in by_category] + sorted(set(by_category) - set(SKIP_CATEGORIES))
+    for category in order:
+        paths = by_category[category]
+        names = ", ".join(paths[:3]) + (f", … ({len(paths) - 3} more)" if len(paths) > 3 else "")
+        print(f"  {category}: {len(paths)} ({names})", file=out)
+
+
+def _report_json(report: Any) -> dict[str, Any]:
+    """The ``kotae index --json`` object (documented in the README)."""
+    return {
+        "version": report.version,
+        "nothing_changed": report.nothing_changed,
+        "rebuilt_reason": report.rebuilt_reason,
+        "added": report.added,
+        "changed": report.changed,
+        "removed": report.removed,
+        "unchanged": report.unchanged,
+        "skipped": [{"path": s.path, "category": s.category, "reason": s.reason} for s in report.skipped],
+        "passages_embedded": report.passages_embedded,
+        "passages_total": report.passages_total,
+        "seconds": report.seconds,
+    }
 
 
 def _print_refresh(report: Any, settings: Settings) -> None:
@@ -231,13 +272,14 @@ def _print_refresh(report: Any, settings: Settings) -> None:
             f"nothing to do. [{report.seconds:.2f} s]",
             file=out,
         )
+        _print_skipped(report, out)
         return
     if report.rebuilt_reason:
         print(f"Rebuilding the whole index: {report.rebuilt_reason}", file=out)
     print(
         f"Documents: {len(report.added)} added, {len(report.changed)} changed, "
         f"{len(report.removed)} removed, {len(report.unchanged)} unchanged"
-        + (f", {len(report.failed)} skipped" if report.failed else ""),
+        + (f", {len(report.skipped)} not indexed" if report.skipped else ""),
         file=out,
     )
     print(
@@ -247,6 +289,7 @@ def _print_refresh(report: Any, settings: Settings) -> None:
     )
     where = f"database schema {settings.database_schema}" if settings.database_url else str(settings.index_dir)
     print(f"Index {where} is now version {report.version}. [{report.seconds:.1f} s]", file=out)
+    _print_skipped(report, out)
 
 
 def _knowledge_bases(args: argparse.Namespace, settings: Settings) -> list[tuple[str, Any]]:
@@ -273,8 +316,12 @@ def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             raise KotaeError(f"Documents folder {docs} does not exist. Pass an existing folder to `kotae index`.")
         which = f"knowledge base {name}: " if settings.channels_file is not None else ""
         _say(f"Indexing {which}{docs} with model {settings.model}…")
-        report = service.refresh(full=args.full, progress=not args.quiet, on_problem=_report_problem)
+        report = service.refresh(
+            full=args.full, progress=not (args.quiet or args.json), on_problem=_problem_printer(args.verbose)
+        )
         _print_refresh(report, service.settings)
+        if args.json:
+            _emit(json_for_terminal(_report_json(report), indent=2) + "\n")
     return 0
 
 
@@ -306,7 +353,7 @@ def _service_ready(args: argparse.Namespace, settings: Settings, on_ready: Any =
     def announce() -> None:
         _say(f"No index yet for {which}; building it once (later questions reuse it)…")
 
-    report = service.ensure_index(progress=True, on_problem=_report_problem, before_build=announce)
+    report = service.ensure_index(progress=True, on_problem=_problem_printer(False), before_build=announce)
     if report is not None:
         _print_refresh(report, service.settings)
     elif on_ready is not None:
@@ -348,7 +395,7 @@ def _ensure_fresh(service: Any, settings: Settings) -> None:
         refresh = sys.stdin.isatty() and sys.stderr.isatty()
     if refresh:
         _say(f"Documents changed since the index was built: {stale.describe()}; refreshing…")
-        _print_refresh(service.refresh(progress=True, on_problem=_report_problem), settings)
+        _print_refresh(service.refresh(progress=True, on_problem=_problem_printer(False)), settings)
     else:
         _say(f"kotae: warning: documents changed since the index was built: {stale.describe()}. "
              "The answer may quote old text; run `kotae index` (or `kotae ask --refresh`) to update it.")

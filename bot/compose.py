@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.quotes import QuoteSpan
 from bot.reply import Citation, Quote, Reply, RetrievedPassage
 from bot.retrieval import Candidate
 from knowledge.lines import count_breaks
 from knowledge.passage import Passage
+from knowledge.places import Location, locate
 
 __all__ = ["LEADS", "DocLabel", "compose_reply", "refusal"]
 
@@ -33,14 +35,20 @@ LEADS = {
         "many": "資料には次のように書かれています（出典{count}件）。",
         "none": "ご質問に直接答える記述は、資料の中に見つかりませんでした。近い内容の箇所を示します。",
         "empty": "質問の内容を読み取れませんでした。言葉を変えて、もう一度質問してください。",
-        "no_documents": "検索できる資料がありません。`kotae index` で資料を取り込んでください。",
+        "no_documents": (
+            "検索できる資料がありません。資料フォルダに .txt .md .html .pdf .docx .pptx .xlsx を置き、"
+            "`kotae index` で取り込んでください（読めなかったファイルは理由つきで表示されます）。"
+        ),
     },
     "en": {
         "one": "Here is what “{title}” says.",
         "many": "Here is what the documents say ({count} sources).",
         "none": "The documents don't answer this directly. These are the closest passages.",
         "empty": "I couldn't find a question in that message. Please rephrase it and ask again.",
-        "no_documents": "There are no documents to search yet. Run `kotae index` to add some.",
+        "no_documents": (
+            "There are no documents to search yet. Put .txt .md .html .pdf .docx .pptx .xlsx files in the "
+            "documents folder and run `kotae index` (it lists every file it could not read, with why)."
+        ),
     },
 }
 
@@ -55,6 +63,14 @@ def _lines(passage: Passage, kind: str, start: int, end: int) -> tuple[int, int]
     return first, last
 
 
+def _place(passage: Passage, kind: str, start: int, end: int) -> dict[str, Any]:
+    """The page/slide/cells of ``[start, end)`` inside ``passage``, as Citation fields."""
+    where = locate(kind, passage.places, start, end)
+    if kind == "pdf" and where.page is None:  # no place recorded: the passage's own pages
+        where = Location(page=passage.page, end_page=passage.end_page)
+    return dataclasses.asdict(where)
+
+
 def _citation(n: int, passage: Passage, doc: DocLabel, start: int, end: int) -> Citation:
     first, last = _lines(passage, doc.kind, start, end)
     return Citation(
@@ -64,8 +80,8 @@ def _citation(n: int, passage: Passage, doc: DocLabel, start: int, end: int) -> 
         section=passage.section,
         start_line=first,
         end_line=last,
-        page=passage.page,
         url=doc.url,
+        **_place(passage, doc.kind, start, end),
     )
 
 
@@ -84,7 +100,7 @@ def _retrieved(
                 end_line=p.end_line,
                 text=p.text,
                 score=round(cand.score, 4),
-                page=p.page,
+                **_place(p, docs[p.doc_path].kind, p.start, p.end),
             )
         )
     return tuple(out)
@@ -118,7 +134,7 @@ def compose_reply(
             (
                 c
                 for c in citations
-                if (c.source, c.start_line, c.end_line) == (cite.source, cite.start_line, cite.end_line)
+                if dataclasses.replace(c, n=cite.n) == cite
             ),
             None,
         )

@@ -5,20 +5,40 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from bot.reply import Citation, Reply
+from bot.reply import Citation, Reply, RetrievedPassage
 from knowledge.terminal import printable
 
-__all__ = ["describe_citation", "render_text", "reply_to_json"]
+__all__ = ["describe_citation", "describe_place", "render_text", "reply_to_json"]
 
 _SOURCES = {"ja": "出典", "en": "Sources"}
 _CLOSEST = {"ja": "近い箇所", "en": "Closest passages"}
 
 
+_PLACES = {
+    "en": {"page": "p. {a}", "pages": "pp. {a}–{b}", "slide": "slide {a}", "slides": "slides {a}–{b}",
+           "sheet": "sheet {sheet}", "cells": "sheet {sheet}, {cells}"},
+    "ja": {"page": "{a}ページ", "pages": "{a}–{b}ページ", "slide": "スライド{a}", "slides": "スライド{a}–{b}",
+           "sheet": "シート「{sheet}」", "cells": "シート「{sheet}」{cells}"},
+}
+
+
+def describe_place(c: Citation, language: str) -> str | None:
+    """The page, slide or cells of a citation (``"pp. 3–4"``, ``"スライド5"``), or None."""
+    words = _PLACES["en" if language == "en" else "ja"]
+    for first, last, one, many in ((c.page, c.end_page, "page", "pages"), (c.slide, c.end_slide, "slide", "slides")):
+        if first is not None:
+            return words[many if last not in (None, first) else one].format(a=first, b=last)
+    if c.sheet is not None:
+        return words["cells" if c.cells else "sheet"].format(sheet=c.sheet, cells=c.cells)
+    return None
+
+
 def describe_citation(c: Citation, language: str) -> str:
-    """``title › section — file, lines a–b (p. n)``."""
+    """``title › section — file:a-b (p. n)`` (or the slide, or the sheet and cells)."""
     where = f"{c.source}:{c.start_line}" + (f"-{c.end_line}" if c.end_line != c.start_line else "")
-    if c.page is not None:
-        where += f" (p. {c.page})" if language == "en" else f"（{c.page}ページ）"
+    place = describe_place(c, language)
+    if place is not None:
+        where += f" ({place})" if language == "en" else f"（{place}）"
     head = " › ".join((c.title, *c.section[-2:])) if c.section else c.title
     line = f"{head} — {where}"
     if c.url:
@@ -66,6 +86,17 @@ def render_text(reply: Reply, width: int = 88) -> str:
     return "\n".join(printable(line) for line in lines).rstrip() + "\n"
 
 
+def _place_json(c: Citation | RetrievedPassage) -> dict[str, Any]:
+    return {
+        "page": c.page,
+        "end_page": c.end_page,
+        "slide": c.slide,
+        "end_slide": c.end_slide,
+        "sheet": c.sheet,
+        "cells": c.cells,
+    }
+
+
 def _citation_json(c: Citation) -> dict[str, Any]:
     return {
         "n": c.n,
@@ -74,7 +105,7 @@ def _citation_json(c: Citation) -> dict[str, Any]:
         "section": " › ".join(c.section),
         "start_line": c.start_line,
         "end_line": c.end_line,
-        "page": c.page,
+        **_place_json(c),
         "url": c.url,
     }
 
@@ -95,7 +126,7 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
                 "section": " › ".join(p.section),
                 "start_line": p.start_line,
                 "end_line": p.end_line,
-                "page": p.page,
+                **_place_json(p),
                 "text": p.text,
                 "score": p.score,
             }

@@ -12,7 +12,14 @@ __all__ = ["Citation", "Quote", "Reply", "RetrievedPassage"]
 
 @dataclass(frozen=True)
 class Citation:
-    """A numbered source entry. Lines are 1-based, inclusive, in the cited file."""
+    """A numbered source entry: where the quotes citing it are.
+
+    Lines are 1-based, inclusive: lines of the file itself for text and Markdown, of the source
+    for HTML, of the extracted text for PDF and Office files. ``section`` is the heading path
+    (a Word document's headings, a slide's title, a sheet's name). ``page``–``end_page`` (PDF),
+    ``slide``–``end_slide`` (PowerPoint) and ``sheet``/``cells`` (Excel, ``"B3:D4"``) are the
+    place of the quoted text itself (:mod:`knowledge.places`); ``None`` for other formats.
+    """
 
     n: int
     title: str
@@ -22,6 +29,11 @@ class Citation:
     end_line: int
     page: int | None = None
     url: str | None = None
+    end_page: int | None = None
+    slide: int | None = None
+    end_slide: int | None = None
+    sheet: str | None = None
+    cells: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,11 @@ class RetrievedPassage:
     text: str
     score: float
     page: int | None = None
+    end_page: int | None = None
+    slide: int | None = None
+    end_slide: int | None = None
+    sheet: str | None = None
+    cells: str | None = None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ __all__ = [
     "FORMAT_VERSION",
     "DocInfo",
     "Manifest",
+    "SkippedFile",
     "corrupt",
     "incompatibility",
     "manifest_to_json",
@@ -30,7 +31,9 @@ __all__ = [
 
 # 2: passages.offsets.npy beside passages.jsonl, and a checksum of passages.jsonl in the
 # manifest, so that an index opens without parsing every passage.
-FORMAT_VERSION = 2
+# 3: each passage records the places it touches (PDF pages, slides, cells) so a quote cites its
+# own page, not the passage's first; the manifest lists the files not indexed, with why.
+FORMAT_VERSION = 3
 REBUILD = "Run `kotae index --full` to rebuild it."
 MANIFEST_LIMIT = 1 << 30  # bytes; ~600 per document, so far beyond any real index
 
@@ -77,6 +80,24 @@ class DocInfo:
 
 
 @dataclass(frozen=True)
+class SkippedFile:
+    """A file of the documents folder that is not in the index, and why.
+
+    ``sha256`` is the hash of the bytes that could not be used (None when the file was not
+    read: an unsupported type, a file that could not be opened); a later refresh does not read
+    the same bytes again, and reports the same reason.
+    """
+
+    path: str
+    category: str  # one of knowledge.errors.SKIP_CATEGORIES
+    reason: str
+    sha256: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"category": self.category, "reason": self.reason, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
 class Manifest:
     format_version: int
     created_at: str
@@ -90,6 +111,7 @@ class Manifest:
     documents: Mapping[str, DocInfo]
     checksums: Mapping[str, str] = field(default_factory=dict)  # file name -> "crc32:…"
     ann: bool = False  # an approximate (HNSW) graph over the passage vectors is part of this version
+    skipped: Mapping[str, SkippedFile] = field(default_factory=dict)  # files of the folder not indexed
 
 
 def corrupt(where: Path, detail: str) -> IndexCorruptError:
@@ -109,6 +131,7 @@ def manifest_to_json(m: Manifest) -> str:
         "checksums": dict(sorted(m.checksums.items())),
         "ann": m.ann,
         "documents": {rel: info.to_json() for rel, info in sorted(m.documents.items())},
+        "skipped": {rel: s.to_json() for rel, s in sorted(m.skipped.items())},
     }
     return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
 
@@ -186,6 +209,10 @@ def read_manifest(version_dir: Path) -> Manifest:
             documents=documents,
             checksums={str(k): str(v) for k, v in (raw.get("checksums") or {}).items()},
             ann=bool(raw.get("ann", False)),
+            skipped={
+                str(rel): SkippedFile(str(rel), str(s["category"]), str(s["reason"]), _opt_str(s.get("sha256")))
+                for rel, s in (raw.get("skipped") or {}).items()
+            },
         )
         for key in ("documents", "passages", "sentences"):
             if counts[key] < 0:

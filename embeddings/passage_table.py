@@ -164,6 +164,7 @@ class PassageTable(Sequence[Passage]):
                 text=text,
                 page=d.get("page"),
                 end_page=d.get("end_page"),
+                places=tuple((int(offset), str(name)) for offset, name in d.get("places") or ()),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise corrupt(self._vdir, f"{self._name} is inconsistent ({type(exc).__name__}: {exc})") from None

@@ -12,6 +12,10 @@ Rules worth knowing:
   tokenizer only rebuilds the BM25 files (every refresh that writes does), embedding nothing.
 * A malformed ``kotae-metadata.yaml`` stops the refresh with its :class:`DocumentError` before
   anything is written: titles would otherwise change and every document be re-embedded twice.
+* Every file of the folder is either indexed or listed in ``skipped`` with its category
+  (unsupported type, unreadable, empty, no text layer) — recorded in the manifest, with the hash
+  of the bytes that failed. A later refresh does not read those same bytes again: it reports
+  them again, and when that is all the news it says "up to date" and writes nothing.
 * A document that cannot be read (:class:`DocumentError`, or an I/O error while hashing) is
   reported through ``on_problem`` and in ``failed``. If the previous version had it and its rows
   can be reused, they are kept when the file could not be read at all (permission denied, a
@@ -55,7 +59,7 @@ from embeddings.layout import (
     prune_versions,
     publish_version,
 )
-from embeddings.manifest import REBUILD, DocInfo, incompatibility
+from embeddings.manifest import REBUILD, DocInfo, SkippedFile, incompatibility
 from embeddings.pool import embed_pool
 from embeddings.report import RefreshReport
 from embeddings.texts import EMBEDDING_TEXT_VERSION
@@ -155,6 +159,7 @@ class _Run:
         self.on_problem: OnProblem = on_problem or (lambda problem: None)
         self.progress = progress
         self.failed: list[tuple[str, str]] = []
+        self.skipped: dict[str, SkippedFile] = {}
         self.workers = 1
         self._embedder: Embedder | None = None
         ident = getattr(factory, "embedder_id", None)
@@ -165,9 +170,29 @@ class _Run:
             self._embedder = self.factory(self.model)
         return self._embedder
 
-    def fail(self, rel: str, problem: DocumentError) -> None:
-        self.failed.append((rel, problem.reason))
+    def skip(self, problem: DocumentError, sha256: str | None = None) -> None:
+        """A file of the folder that is not indexed: listed, and reported."""
+        self.skipped[problem.path] = SkippedFile(problem.path, problem.category, problem.reason, sha256)
         self.on_problem(problem)
+
+    def fail(self, rel: str, problem: DocumentError, sha256: str | None = None) -> None:
+        self.failed.append((rel, problem.reason))
+        self.skip(DocumentError(rel, problem.reason, problem.category), sha256)
+
+    def _known_failures(self, previous: Index | None, hashes: Mapping[str, str], candidates: list[str]) -> set[str]:
+        """Files among ``candidates`` whose very bytes the previous version could not use: not read
+        again, reported again with the same reason."""
+        known = previous.manifest.skipped if previous is not None else {}
+        out = set()
+        for rel in candidates:
+            entry = known.get(rel)
+            if entry is not None and entry.sha256 is not None and entry.sha256 == hashes.get(rel):
+                self.fail(rel, DocumentError(rel, entry.reason, entry.category), entry.sha256)
+                out.add(rel)
+        return out
+
+    def _skipped_list(self) -> list[SkippedFile]:
+        return [self.skipped[rel] for rel in sorted(self.skipped)]
 
     # -- the steps -------------------------------------------------------------------------
     def execute(self, *, full: bool) -> RefreshReport:
@@ -175,7 +200,7 @@ class _Run:
 
         serving = current_version(self.index_dir)  # kept after the switch, whatever its state
 
-        sources = {s.rel: s for s in knowledge.discover(self.docs_dir, on_problem=self.on_problem)}
+        sources = {s.rel: s for s in knowledge.discover(self.docs_dir, on_problem=self.skip)}
         metas = knowledge.load_metadata(self.docs_dir)
         hashes: dict[str, str] = {}
         for rel, source in sorted(sources.items()):
@@ -193,16 +218,25 @@ class _Run:
         added, changed, unchanged = _classify(hashes, source_meta, old_docs)
         removed = sorted(rel for rel in old_docs if rel not in sources)
         kept = [rel for rel in sources if rel not in hashes and rel in old_docs] if reuse else []
+        if reuse:
+            known = self._known_failures(previous, hashes, added + changed)
+            added = [rel for rel in added if rel not in known]
+            changed = [rel for rel in changed if rel not in known]
+            # Bytes the previous version already failed on, and that differ from the rows it
+            # holds: those rows quote text the file no longer has (the drop rule above).
+            removed = sorted({*removed, *(rel for rel in known if rel in old_docs)})
 
         same_files = (
             previous is not None
             and previous.manifest.tokenizer == TOKENIZER_VERSION
             and previous.manifest.ann == self.ann
         )
-        if reuse and previous is not None and same_files and not (added or changed or removed):
+        same_skips = previous is not None and dict(previous.manifest.skipped) == self.skipped
+        if reuse and previous is not None and same_files and same_skips and not (added or changed or removed):
             return RefreshReport(
                 unchanged=unchanged,
                 failed=self.failed,
+                skipped=self._skipped_list(),
                 passages_total=len(previous.passages),
                 sentences_total=len(previous.sentence_store),
                 version=previous.version,
@@ -215,7 +249,7 @@ class _Run:
             spool = scratch.spool()
             spooled: dict[str, SpooledDoc] = {}
             for rel in to_read:
-                doc = self._prepare(sources[rel], metas.get(rel), source_meta[rel], knowledge, spool)
+                doc = self._prepare(sources[rel], metas.get(rel), source_meta[rel], knowledge, spool, hashes.get(rel))
                 if doc is not None:
                     spooled[rel] = doc
                 elif reuse and rel in old_docs:
@@ -251,6 +285,7 @@ class _Run:
             sentences_total=sum(p.info.sentences[1] for p in parts),
             rebuilt_reason=reason,
             version=version,
+            skipped=self._skipped_list(),
         )
 
     def _previous(self, *, full: bool = False) -> tuple[Index | None, str | None]:
@@ -280,13 +315,14 @@ class _Run:
         return previous, (f"the previous index was {why}" if why else None)
 
     def _prepare(
-        self, source: Any, meta: Any, source_meta: Mapping[str, str], knowledge: Any, spool: Spool
+        self, source: Any, meta: Any, source_meta: Mapping[str, str], knowledge: Any, spool: Spool,
+        sha256: str | None = None,
     ) -> SpooledDoc | None:
         try:
             doc = knowledge.read_document(source, meta=meta)
             chunks = iter_passages(doc, self.chunking)
         except DocumentError as exc:
-            self.fail(source.rel, exc)
+            self.fail(source.rel, exc, sha256)
             return None
         large = self.progress and len(doc.text) >= PROGRESS_MIN_CHARS
         bar = Progress(len(doc.text), enabled=large, desc=f"Chunking {printable(source.rel)}", unit="char")
@@ -389,7 +425,7 @@ class _Run:
         tmp.mkdir(mode=0o700)
         try:
             write_version(tmp, parts, *stores, embedder_id=self.target_id, dim=dim, chunking=self.chunking,
-                          ann=self.ann, progress=self.progress)
+                          ann=self.ann, progress=self.progress, skipped=self.skipped)
             publish_version(self.index_dir, tmp, version)
         except BaseException:
             with contextlib.suppress(OSError):

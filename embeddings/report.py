@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from embeddings.manifest import SkippedFile
+
 __all__ = ["RefreshReport"]
 
 
@@ -17,6 +19,8 @@ class RefreshReport:
     ``failed`` lists documents that could not be read, with the reason; those that were in
     the previous version are still in the index unless their bytes changed, in which case they
     are also in ``removed`` (see :func:`~embeddings.refresh.refresh_index`).
+    ``skipped`` lists every file of the folder that is not indexed (those of ``failed``, files of
+    other types, links not followed …) with its category, by path.
     """
 
     added: list[str] = field(default_factory=list)
@@ -32,3 +36,4 @@ class RefreshReport:
     version: str | None = None  # the version now current
     nothing_changed: bool = False
     sentences_total: int = 0
+    skipped: list[SkippedFile] = field(default_factory=list)

@@ -55,7 +55,7 @@ from embeddings.layout import (
     open_private,
 )
 from embeddings.lexical import LexicalBuilder
-from embeddings.manifest import FORMAT_VERSION, DocInfo, Manifest, corrupt, manifest_to_json
+from embeddings.manifest import FORMAT_VERSION, DocInfo, Manifest, SkippedFile, corrupt, manifest_to_json
 from embeddings.passage_table import crc_label
 from embeddings.texts import EMBEDDING_TEXT_VERSION, passage_text, sentence_text
 from embeddings.tokenizer import TOKENIZER_VERSION, tokenize
@@ -299,6 +299,7 @@ def _record(rel: str, p: Passage, spans: list[list[int]]) -> Record:
         "end_line": p.end_line,
         "page": p.page,
         "end_page": p.end_page,
+        "places": [[offset, name] for offset, name in p.places],
         "section": list(p.section),
         "text": p.text,
         "sentences": spans,
@@ -406,20 +407,21 @@ def write_version(
     chunking: ChunkSettings,
     ann: bool = False,
     progress: bool = False,
+    skipped: Mapping[str, SkippedFile] | None = None,
 ) -> Manifest:
     """Write a complete version into ``tmp_dir`` (which must exist) and flush it to disk.
 
     ``parts`` are in path order with consecutive rows; ``vectors``/``sentence_vectors`` hold
     every row already (memory-mapped). With ``ann``, an HNSW graph over the passage vectors is
     written too (needs ``usearch``). With ``progress``, tokenising the passages of a large
-    version shows a bar.
+    version shows a bar. ``skipped`` lists the files of the folder left out, for the manifest.
     """
     total = sum(part.info.passages[1] for part in parts)
     bar = Progress(total, enabled=progress and total >= PROGRESS_MIN_PASSAGES, desc="Indexing words",
                    unit="passage")
     try:
         return _write_version(tmp_dir, parts, vectors, sentence_vectors, bar, embedder_id=embedder_id, dim=dim,
-                              chunking=chunking, ann=ann)
+                              chunking=chunking, ann=ann, skipped=skipped or {})
     finally:
         bar.close()
 
@@ -435,6 +437,7 @@ def _write_version(
     dim: int,
     chunking: ChunkSettings,
     ann: bool,
+    skipped: Mapping[str, SkippedFile],
 ) -> Manifest:
     documents: dict[str, DocInfo] = {}
     words = LexicalBuilder()
@@ -494,6 +497,7 @@ def _write_version(
         documents=documents,
         checksums={PASSAGES: crc_label(crc)},
         ann=ann,
+        skipped=dict(skipped),
     )
     with open_private(tmp_dir / MANIFEST, "w") as f:
         f.write(manifest_to_json(manifest))

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from knowledge.document import Document, Heading
 from knowledge.errors import ConfigError
 from knowledge.passage import ChunkSettings, Passage
+from knowledge.places import passage_places
 from knowledge.sentences import iter_sentences
 
 __all__ = ["chunk_document", "iter_passages"]
@@ -117,6 +118,7 @@ def _passage(doc: Document, ordinal: int, start: int, end: int) -> Passage:
         text=doc.text[start:end],
         page=doc.page_at(start),
         end_page=doc.page_at(end - 1),
+        places=passage_places(doc.places, doc.place_names, start, end),
     )
 
 

@@ -26,7 +26,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from knowledge import limits
-from knowledge.errors import DocumentError
+from knowledge.errors import EMPTY, DocumentError
 
 __all__ = ["Decoded", "decode_text"]
 
@@ -167,11 +167,11 @@ def decode_text(raw: bytes, path: str, *, declared: str | None = None) -> Decode
     is a text longer than :data:`knowledge.limits.MAX_TEXT_CHARS`.
     """
     if not raw:
-        raise DocumentError(path, "the file is empty; add text to it or remove it")
+        raise DocumentError(path, "the file is empty; add text to it or remove it", EMPTY)
     decoded = _decode(raw, path, declared)
     if len(decoded.text) > limits.MAX_TEXT_CHARS:
         raise DocumentError(path, limits.over_limit("its text", limits.MAX_TEXT_CHARS, "characters"))
     if not decoded.text or decoded.text.isspace():  # not .strip(): no copy of a large text
-        raise DocumentError(path, "the file holds only whitespace; add text to it or remove it")
+        raise DocumentError(path, "the file holds only whitespace; add text to it or remove it", EMPTY)
     _check_not_binary(decoded.text, path)
     return decoded

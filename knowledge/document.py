@@ -37,6 +37,11 @@ class Document:
     Markdown, the lines of ``text`` itself). ``page_starts`` holds the offset where each PDF
     page begins (empty for other formats). ``body`` lists the ``(start, end)`` ranges of
     ``text`` that hold content to index (front matter and the like are left out).
+
+    ``places``/``place_names`` name the parts of a paginated or gridded document a reader can
+    go to: each place runs from its offset to the next one. What a name means depends on
+    ``kind`` (:mod:`knowledge.places`): a page number (``"pdf"``), a slide number
+    (``"pptx"``), ``"Sheet!B4"`` for a spreadsheet cell (``"xlsx"``). Empty for other kinds.
     """
 
     path: str  # POSIX path relative to the documents directory; what citations show
@@ -44,12 +49,14 @@ class Document:
     text: str
     sha256: str  # of the raw file bytes
     encoding: str
-    kind: str  # "text", "markdown", "html", "pdf"
+    kind: str  # "text", "markdown", "html", "pdf", "docx", "pptx", "xlsx"
     headings: tuple[Heading, ...] = ()
     line_starts: tuple[int, ...] = ()  # offsets where a source line begins or changes
     line_numbers: tuple[int, ...] = ()  # source line number of each entry of line_starts
     page_starts: tuple[int, ...] = ()
     body: tuple[tuple[int, int], ...] = ()
+    places: tuple[int, ...] = ()  # offsets where each place (PDF page, slide, cell) begins
+    place_names: tuple[str, ...] = ()  # the name of each place (see knowledge.places)
     url: str | None = None
     date: str | None = None
     meta: dict[str, str] = field(default_factory=dict, hash=False, compare=False)

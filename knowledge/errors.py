@@ -8,6 +8,11 @@ do about the problem, not only what went wrong.
 from __future__ import annotations
 
 __all__ = [
+    "EMPTY",
+    "NO_TEXT_LAYER",
+    "SKIP_CATEGORIES",
+    "UNREADABLE",
+    "UNSUPPORTED",
     "ChannelsFileError",
     "ConfigError",
     "DocumentError",
@@ -31,6 +36,14 @@ class ConfigError(KotaeError):
     """A setting (flag, environment variable) is missing or malformed."""
 
 
+UNSUPPORTED = "unsupported type"
+UNREADABLE = "unreadable"
+EMPTY = "empty"
+NO_TEXT_LAYER = "no text layer"
+SKIP_CATEGORIES = (UNSUPPORTED, UNREADABLE, EMPTY, NO_TEXT_LAYER)
+"""Why a file of the documents folder is not indexed, in the order summaries list them."""
+
+
 class ChannelsFileError(ConfigError):
     """The channels file (``KOTAE_CHANNELS_FILE``) is unreadable or says something impossible.
 
@@ -52,12 +65,16 @@ class NoKnowledgeBaseError(KotaeError):
 
 
 class DocumentError(KotaeError):
-    """One document cannot be read; the run reports it and goes on with the others."""
+    """One document cannot be read; the run reports it and goes on with the others.
 
-    def __init__(self, path: str, reason: str) -> None:
+    ``category`` is one of :data:`SKIP_CATEGORIES`: what a summary counts it as.
+    """
+
+    def __init__(self, path: str, reason: str, category: str = UNREADABLE) -> None:
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+        self.category = category
 
 
 class EmbedderError(KotaeError):

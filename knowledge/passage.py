@@ -25,7 +25,9 @@ class Passage:
     Invariant: ``text == document.text[start:end]`` — verbatim, never normalised.
     ``start_line``/``end_line`` are 1-based and inclusive (source lines); ``page`` and
     ``end_page`` are 1-based PDF pages or ``None``. ``section`` is the heading path the
-    passage sits under, outermost first.
+    passage sits under, outermost first. ``places`` are the ``(offset, name)`` places of the
+    document (pages, slides, cells) the passage touches, the first clipped to ``start``: the
+    place of any span inside the passage follows from them (:func:`knowledge.places.locate`).
     """
 
     doc_path: str
@@ -38,3 +40,4 @@ class Passage:
     text: str
     page: int | None = None
     end_page: int | None = None
+    places: tuple[tuple[int, str], ...] = ()

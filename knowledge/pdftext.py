@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from knowledge import limits
-from knowledge.errors import DocumentError
+from knowledge.errors import EMPTY, NO_TEXT_LAYER, DocumentError
 
 __all__ = ["PAGE_SEPARATOR", "PdfText", "extract_pdf"]
 
@@ -68,8 +68,9 @@ def extract_pdf(raw: bytes, path: str) -> PdfText:
     if not any(p.strip() for p in pages):
         raise DocumentError(
             path,
-            "has no extractable text (it may be scanned images); run OCR on it or add a "
-            "text version",
+            f"no text layer: {len(pages)} page{'s' if len(pages) != 1 else ''} of images only (a scan?); "
+            "run OCR on it (e.g. ocrmypdf) or add a text version",
+            NO_TEXT_LAYER if pages else EMPTY,
         )
     starts: list[int] = []
     offset = 0

@@ -11,7 +11,9 @@ Title, first found wins:
 6. the file name without its extension.
 
 Headings: Markdown ATX headings; HTML ``h1``–``h6``; for plain text and PDF, the numbered
-outline of Japanese official documents (:mod:`knowledge.outline`).
+outline of Japanese official documents (:mod:`knowledge.outline`); Word styles for ``.docx``,
+slide titles for ``.pptx``, sheet names for ``.xlsx`` (:mod:`knowledge.office`). Office titles
+come from the file's document properties.
 
 ``encoding`` is the Python codec name used to decode a text file; for a PDF it is ``"pdf"``.
 """
@@ -25,14 +27,15 @@ from knowledge import limits
 from knowledge.confined import read_inside
 from knowledge.decoding import decode_text
 from knowledge.document import Document
-from knowledge.errors import DocumentError
+from knowledge.errors import EMPTY, UNSUPPORTED, DocumentError
 from knowledge.htmltext import declared_charset, extract_html
 from knowledge.lines import line_starts
 from knowledge.markdown import first_h1, front_matter, markdown_headings
 from knowledge.metadata import DocMeta
+from knowledge.office import OFFICE_KINDS, extract_office
 from knowledge.outline import first_line_title, outline_headings
 from knowledge.pdftext import extract_pdf
-from knowledge.sources import SourceFile, os_error_reason
+from knowledge.sources import SourceFile, os_error_reason, unsupported_reason
 
 __all__ = ["KIND_BY_EXTENSION", "read_document", "text_document"]
 
@@ -43,6 +46,7 @@ KIND_BY_EXTENSION = {
     ".html": "html",
     ".htm": "html",
     ".pdf": "pdf",
+    **OFFICE_KINDS,
 }
 
 
@@ -62,7 +66,7 @@ def read_document(source: SourceFile, meta: DocMeta | None = None) -> Document:
     rel = source.rel
     kind = KIND_BY_EXTENSION.get(PurePosixPath(rel).suffix.lower())
     if kind is None:
-        raise DocumentError(rel, "has an extension Kotae does not read; use .txt/.md/.html/.pdf")
+        raise DocumentError(rel, unsupported_reason(rel), UNSUPPORTED)
     try:
         raw = read_inside(source.path, source.root, limit=limits.MAX_DOCUMENT_BYTES)
     except OSError as exc:
@@ -81,7 +85,29 @@ def read_document(source: SourceFile, meta: DocMeta | None = None) -> Document:
             headings=outline_headings(pdf.text),
             line_starts=line_starts(pdf.text),
             page_starts=pdf.page_starts,
+            places=pdf.page_starts,
+            place_names=tuple(str(n) for n in range(1, len(pdf.page_starts) + 1)),
             body=((0, len(pdf.text)),),
+            url=meta.url,
+            date=meta.date,
+            meta=_meta_dict(meta.attribution),
+            path=rel,
+            sha256=sha256,
+            kind=kind,
+        )
+
+    if kind in OFFICE_KINDS.values():
+        office = extract_office(raw, rel, kind)
+        del raw
+        return Document(
+            title=_first(meta.title, office.title, stem) or rel,
+            text=office.text,
+            encoding=kind,
+            headings=office.headings,
+            line_starts=line_starts(office.text),
+            places=office.places,
+            place_names=office.place_names,
+            body=((0, len(office.text)),),
             url=meta.url,
             date=meta.date,
             meta=_meta_dict(meta.attribution),
@@ -95,7 +121,7 @@ def read_document(source: SourceFile, meta: DocMeta | None = None) -> Document:
         del raw
         page = extract_html(decoded.text, path=rel)
         if not page.text.strip():
-            raise DocumentError(rel, "has no visible text; check that it is the right page")
+            raise DocumentError(rel, "has no visible text; check that it is the right page", EMPTY)
         return Document(
             title=_first(meta.title, page.title, stem) or rel,
             text=page.text,
@@ -118,7 +144,7 @@ def read_document(source: SourceFile, meta: DocMeta | None = None) -> Document:
     if kind == "markdown":
         fm = front_matter(text)
         if not text[fm.end :].strip():
-            raise DocumentError(rel, "has front matter but no content; add text or remove it")
+            raise DocumentError(rel, "has front matter but no content; add text or remove it", EMPTY)
         headings = markdown_headings(text, fm.end)
         return Document(
             title=_first(meta.title, fm.meta.title, first_h1(headings, text), stem) or rel,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from knowledge import limits
 from knowledge.confined import FileMovedError, OutsideFolderError, sha256_inside
-from knowledge.errors import ConfigError, DocumentError
+from knowledge.errors import UNREADABLE, UNSUPPORTED, ConfigError, DocumentError
 from knowledge.files import FileTooLargeError, NotRegularFileError
 from knowledge.metadata import METADATA_FILENAME
 
@@ -27,9 +27,17 @@ __all__ = [
     "discover",
     "file_sha256",
     "os_error_reason",
+    "unsupported_reason",
 ]
 
-SUPPORTED_EXTENSIONS = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf"})
+SUPPORTED_EXTENSIONS = frozenset(
+    {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".pptx", ".xlsx"}
+)
+_SAVE_AS = {
+    ".doc": ".docx", ".rtf": ".docx", ".odt": ".docx", ".docm": ".docx",
+    ".ppt": ".pptx", ".odp": ".pptx", ".pptm": ".pptx",
+    ".xls": ".xlsx", ".ods": ".xlsx", ".xlsm": ".xlsx", ".csv": ".xlsx",
+}
 
 ProblemHandler = Callable[[DocumentError], None]
 
@@ -73,6 +81,15 @@ def os_error_reason(exc: OSError) -> str:
     return f"cannot be read ({exc.strerror or exc}); check the file and its disk"
 
 
+def unsupported_reason(rel: str) -> str:
+    """Why a file of the documents folder is not read, and what to do about it."""
+    suffix = Path(rel).suffix.lower()
+    if suffix in _SAVE_AS:
+        return f"{suffix} files are not read; save it as {_SAVE_AS[suffix]} (or PDF) to have it indexed"
+    what = f"{suffix} files are" if suffix else "files without an extension are"
+    return f"{what} not read (Kotae reads .txt .md .html .pdf .docx .pptx .xlsx); convert it or ignore this"
+
+
 def file_sha256(source: SourceFile | Path | str) -> str:
     """SHA-256 of the raw bytes of a document, read in blocks (hex digest).
 
@@ -111,9 +128,9 @@ class _Walk:
         self.seen_files: dict[Path, str] = {}
         self.links: list[tuple[os.DirEntry[str], str]] = []
 
-    def report(self, rel: str, reason: str) -> None:
+    def report(self, rel: str, reason: str, category: str = UNREADABLE) -> None:
         if self.on_problem is not None:
-            self.on_problem(DocumentError(rel, reason))
+            self.on_problem(DocumentError(rel, reason, category))
 
     def walk(self, directory: str, prefix: str, real_dir: Path) -> None:
         """List ``directory`` (reached as ``prefix``, resolved ``real_dir``) and its real
@@ -153,8 +170,6 @@ class _Walk:
     def bad_name(self, entry: os.DirEntry[str], rel: str) -> None:
         """A name that is not valid UTF-8 cannot be cited or stored: report it, skip it."""
         is_dir = entry.is_dir(follow_symlinks=False)
-        if not is_dir and Path(entry.name).suffix.lower() not in SUPPORTED_EXTENSIONS:
-            return
         what = "folder" if is_dir else "file"
         self.report(
             _printable(rel),
@@ -163,9 +178,10 @@ class _Walk:
         )
 
     def add_file(self, entry: os.DirEntry[str], rel: str, real: Path) -> None:
-        if Path(entry.name).suffix.lower() not in SUPPORTED_EXTENSIONS:
-            return
         if rel == METADATA_FILENAME:
+            return
+        if Path(entry.name).suffix.lower() not in SUPPORTED_EXTENSIONS:
+            self.report(rel, unsupported_reason(rel), UNSUPPORTED)
             return
         if real in self.seen_files:
             self.report(rel, f"is the same file as {self.seen_files[real]!r}; listed once")
@@ -201,17 +217,18 @@ class _Walk:
 
 
 def discover(docs_dir: Path, on_problem: ProblemHandler | None = None) -> list[SourceFile]:
-    """Document files under ``docs_dir`` (``.txt .md .markdown .html .htm .pdf``, any case).
+    """Document files under ``docs_dir`` (:data:`SUPPORTED_EXTENSIONS`, any case).
 
     Hidden files and folders (name starting with ``.``) and the metadata file are left out.
-    The result is sorted by :attr:`SourceFile.rel`. Entries that cannot be used (unreadable
-    folders, links leading outside, duplicates) are passed to ``on_problem`` and skipped.
+    The result is sorted by :attr:`SourceFile.rel`. Entries that cannot be used (files of
+    other types, unreadable folders, links leading outside, duplicates) are passed to
+    ``on_problem`` (with their :attr:`DocumentError.category`) and skipped.
     """
     root = Path(docs_dir)
     if not root.is_dir():
         raise ConfigError(
             f"documents folder {str(root)!r} does not exist or is not a folder; "
-            "point the docs_dir setting (KOTAE_DOCS) at a folder of .txt/.md/.html/.pdf files"
+            "point the docs_dir setting (KOTAE_DOCS) at a folder of .txt/.md/.html/.pdf/.docx/.pptx/.xlsx files"
         )
     walk = _Walk(root.absolute(), on_problem)
     walk.walk(str(walk.root), "", walk.real_root)

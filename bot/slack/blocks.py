@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.render_text import describe_place
 from bot.reply import Citation, Reply
 from bot.slack import limits
 from bot.slack.labels import Labels, labels_for
@@ -106,8 +107,9 @@ def _location(citation: Citation, labels: Labels) -> str:
         parts.append(labels.lines.format(start=citation.start_line, end=citation.end_line))
     elif citation.start_line:
         parts.append(labels.line.format(start=citation.start_line))
-    if citation.page is not None:
-        parts.append(labels.page.format(page=citation.page))
+    place = describe_place(citation, labels.language)
+    if place is not None:
+        parts.append(escape(place))  # a sheet's name may hold & < >
     return " · ".join(parts)
 
 

@@ -22,7 +22,7 @@ class Labels:
     footer_unknown: str
     lines: str  # formatted with start=, end=
     line: str  # formatted with start=
-    page: str  # formatted with page=
+    language: str  # "ja" or "en": pages, slides and cells are named by bot.render_text.describe_place
     helpful: str
     not_helpful: str
     post_to_channel: str
@@ -51,7 +51,7 @@ _JA = Labels(
     footer_unknown="Kotae",
     lines="{start}–{end}行",
     line="{start}行",
-    page="{page}ページ",
+    language="ja",
     helpful="👍 役に立った",
     not_helpful="👎 役に立たなかった",
     post_to_channel="チャンネルに投稿",
@@ -83,7 +83,7 @@ _EN = Labels(
     footer_unknown="Kotae",
     lines="lines {start}–{end}",
     line="line {start}",
-    page="p. {page}",
+    language="en",
     helpful="👍 Helpful",
     not_helpful="👎 Not helpful",
     post_to_channel="Post to channel",

@@ -36,10 +36,18 @@ def test_json_object_has_the_documented_fields():
         "start_line": 12,
         "end_line": 13,
         "page": None,
+        "end_page": None,
+        "slide": None,
+        "end_slide": None,
+        "sheet": None,
+        "cells": None,
         "url": "https://example.org/wp",
     }
     assert obj["passages"][0]["text"] == PASSAGE.text
-    assert set(obj["passages"][0]) == {"source", "title", "section", "start_line", "end_line", "page", "text", "score"}
+    assert set(obj["passages"][0]) == {
+        "source", "title", "section", "start_line", "end_line", "page", "end_page", "slide", "end_slide", "sheet",
+        "cells", "text", "score",
+    }
 
 
 def test_wrapping_counts_wide_characters_and_keeps_every_character():
@@ -49,3 +57,20 @@ def test_wrapping_counts_wide_characters_and_keeps_every_character():
     lines = wrap_cells(text, 40)
     assert all(sum(2 if ord(c) > 0x2E80 else 1 for c in line) <= 40 for line in lines)
     assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+
+
+def test_places_of_pdf_slides_and_sheets_are_named_in_both_languages():
+    from dataclasses import replace
+
+    from bot.render_text import describe_citation
+
+    pdf = replace(CITE, source="r.pdf", page=3, end_page=4, url=None)
+    assert describe_citation(pdf, "en").endswith("r.pdf:12-13 (pp. 3–4)")
+    assert describe_citation(replace(pdf, end_page=3), "ja").endswith("r.pdf:12-13（3ページ）")
+    deck = replace(CITE, source="d.pptx", slide=5, end_slide=5, url=None)
+    assert describe_citation(deck, "en").endswith("(slide 5)")
+    assert describe_citation(deck, "ja").endswith("（スライド5）")
+    book = replace(CITE, source="b.xlsx", sheet="予算", cells="B3:D4", url=None)
+    assert describe_citation(book, "en").endswith("(sheet 予算, B3:D4)")
+    assert describe_citation(book, "ja").endswith("（シート「予算」B3:D4）")
+    assert reply_to_json(replace(_reply(), citations=(book,)))["citations"][0]["cells"] == "B3:D4"

@@ -216,7 +216,7 @@ def test_pdf_page_numbers_survive_into_passages(tmp_path):
         (build_pdf(PAGES)[:300], "damaged"),
         (b"%PDF-1.4\n" + bytes(range(256)) * 4, "damaged"),
         ("これはPDFではない。".encode(), "not a PDF"),
-        (build_pdf([""]), "no extractable text"),
+        (build_pdf([""]), "no text layer: 1 page"),
     ],
     ids=["encrypted", "truncated", "garbage", "not-pdf", "no-text"],
 )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from knowledge import DocumentError, discover, file_sha256
-from knowledge.errors import ConfigError
+from knowledge.errors import UNSUPPORTED, ConfigError
 
 
 def touch(path: Path, text: str = "本文。") -> Path:
@@ -26,7 +26,11 @@ def test_supported_files_are_listed_sorted_by_relative_path(tmp_path):
     for name in ["b.txt", "a.MD", "sub/z.html", "sub/deeper/y.HTM", "c.markdown", "d.pdf",
                  "e.docx", "NOTICE", "kotae-metadata.yaml", "f.txt.bak"]:  # fmt: skip
         touch(tmp_path / name)
-    assert rels(tmp_path) == ["a.MD", "b.txt", "c.markdown", "d.pdf", "sub/deeper/y.HTM", "sub/z.html"]
+    problems: list = []
+    assert rels(tmp_path, problems) == [
+        "a.MD", "b.txt", "c.markdown", "d.pdf", "e.docx", "sub/deeper/y.HTM", "sub/z.html"
+    ]
+    assert sorted((p.path, p.category) for p in problems) == [("NOTICE", UNSUPPORTED), ("f.txt.bak", UNSUPPORTED)]
 
 
 def test_source_files_carry_absolute_path_size_and_mtime(tmp_path):

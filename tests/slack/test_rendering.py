@@ -260,3 +260,15 @@ def test_the_stand_in_checks_rich_text_as_slack_does():
     assert message_error({"text": "x", "blocks": [{"type": "rich_text", "elements": []}]}) == "invalid_blocks"
     too_long = quote({"type": "text", "text": "字" * 12_001})
     assert message_error(too_long) == "msg_blocks_too_long"  # rich text counts toward the total
+
+
+def test_sources_name_the_slide_and_the_cells_of_a_quote():
+    from bot.slack.blocks import source_entry
+    from bot.slack.labels import labels_for
+
+    deck = Citation(1, "説明会", "deck.pptx", ("概要",), 3, 4, slide=5, end_slide=6)
+    book = Citation(2, "予算", "book.xlsx", ("R&D <2024>",), 8, 8, sheet="R&D <2024>", cells="B3:D4")
+    assert "スライド5–6" in source_entry(deck, labels_for("ja"))
+    assert "slides 5–6" in source_entry(deck, labels_for("en"))
+    entry = source_entry(book, labels_for("en"))
+    assert "sheet R&amp;D &lt;2024&gt;, B3:D4" in entry and "<2024>" not in entry
