@@ -110,7 +110,7 @@ def test_index_json_lists_every_skipped_file_with_its_category(mixed, capsys):
     cli_index = docs.parent / "cli-index"
     shutil.copytree(index, cli_index, symlinks=True)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("embeddings.refresh.DefaultEmbedderFactory", lambda: factory)
+        mp.setattr("embeddings.refresh.DefaultEmbedderFactory", lambda **_: factory)
         mp.setattr("embeddings.embedder_id", factory.embedder_id)
         code = main(["index", str(docs), "--index", str(cli_index), "--model", "fake:v1", "--json"])
     out = capsys.readouterr()

@@ -26,6 +26,8 @@ def passage_of(record: Mapping[str, Any]) -> Passage:
     values = {name: record[name] for name in _PASSAGE_FIELDS if name in record}
     values["doc_path"] = str(record["doc"])
     values["section"] = tuple(str(s) for s in record.get("section") or ())
+    if "places" in values:  # JSON gives lists; a Passage holds tuples, as the embedded store's do
+        values["places"] = tuple((int(offset), str(name)) for offset, name in record.get("places") or ())
     return Passage(**values)
 
 
