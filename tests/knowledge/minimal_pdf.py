@@ -24,6 +24,12 @@ def build_pdf(pages: list[str], title: str | None = None) -> bytes:
         objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
     if title is not None:
         objects.append(f"<< /Title ({_escape(title)}) >>".encode("latin-1"))
+    return serialize(objects, info=len(objects) if title is not None else None)
+
+
+def serialize(objects: list[bytes], *, info: int | None = None) -> bytes:
+    """A PDF file of ``objects`` (object 1 is the catalog), with a correct cross-reference table;
+    ``info`` is the number of the document information object, if any."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, 1):
@@ -33,9 +39,9 @@ def build_pdf(pages: list[str], title: str | None = None) -> bytes:
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     for offset in offsets:
         out += f"{offset:010d} 00000 n \n".encode()
-    info = f" /Info {len(objects)} 0 R" if title is not None else ""
+    info_ref = f" /Info {info} 0 R" if info is not None else ""
     out += (
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{info} >>\n"
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{info_ref} >>\n"
         f"startxref\n{xref}\n%%EOF\n"
     ).encode()
     return bytes(out)

@@ -13,6 +13,7 @@ from knowledge import limits
 from knowledge.passage import ChunkSettings
 from tests.embeddings.helpers import build
 from tests.fakes import FakeEmbedderFactory
+from tests.knowledge.minimal_pdf import serialize
 from tests.reliability.helpers import run_indexer, write_tree
 
 GOOD = {"good.txt": "国際電気通信連合\n\n国際電気通信連合（ITU）は国連の専門機関である。本部はジュネーブにある。\n"}
@@ -36,16 +37,7 @@ def _pdf(page_contents: list[int], streams: list[bytes]) -> bytes:
     for data in streams:
         packed = zlib.compress(data, 9)
         objects.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream")
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return serialize(objects)
 
 
 def _skipped(tmp_path, name: str, data: bytes | str) -> tuple[str, float]:
